@@ -1,0 +1,53 @@
+import { pino, type Logger } from 'pino';
+import pretty from 'pino-pretty';
+
+export type { Logger };
+
+/** Log fields that may carry a credential; pino replaces them before anything is written. */
+export const redactedPaths = [
+  'password',
+  '*.password',
+  'secretAccessKey',
+  '*.secretAccessKey',
+  'secret_access_key',
+  '*.secret_access_key',
+  'accessKeyId',
+  '*.accessKeyId',
+  'url',
+  '*.url',
+  'token',
+  '*.token',
+];
+
+export interface LogOptions {
+  /** JSON lines (pino's own format) instead of human-readable lines. */
+  json: boolean;
+  level: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** Where lines go; stderr by default so that stdout stays for command output such as `keys`. */
+  destination?: NodeJS.WritableStream;
+}
+
+export function createLogger(options: LogOptions): Logger {
+  const destination = options.destination ?? process.stderr;
+  const stream = options.json
+    ? destination
+    : pretty({
+        destination,
+        sync: true,
+        colorize: destination === process.stderr && process.stderr.isTTY === true,
+        ignore: 'pid,hostname',
+        translateTime: 'SYS:HH:MM:ss',
+      });
+  return pino({ level: options.level, redact: { paths: redactedPaths, censor: '[redacted]' } }, stream);
+}
+
+/** Removes the password from a connection URL so that it can be shown. */
+export function redactUrl(raw: string): string {
+  try {
+    const url = new URL(raw);
+    if (url.password) url.password = '***';
+    return url.toString();
+  } catch {
+    return '[unparseable url]';
+  }
+}

@@ -1,0 +1,29 @@
+/** Where an S3-compatible bucket is and how to reach it. */
+export interface S3StorageOptions {
+  type: 's3';
+  /** Custom endpoint (R2, Wasabi, B2, MinIO...); omitted for AWS. */
+  endpoint?: string;
+  region: string;
+  bucket: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  /** Path-style requests (`endpoint/bucket/key`), needed by MinIO and most non-AWS endpoints. */
+  forcePathStyle: boolean;
+  /** Mastodon's S3_KEY_PREFIX: prepended to every key, before `cache/`. */
+  prefix?: string;
+  /** Keep-alive sockets for this endpoint; sized to the transfer concurrency. */
+  maxSockets: number;
+  /** Objects larger than this go multipart. */
+  multipartThreshold: number;
+  /** Size of one multipart part; at most two parts per upload are held in memory. */
+  partSize: number;
+}
+
+/** A directory laid out like Mastodon's `public/system`. */
+export interface FsStorageOptions {
+  type: 'fs';
+  root: string;
+  prefix?: string;
+}
+
+export type StorageOptions = S3StorageOptions | FsStorageOptions;

@@ -1,0 +1,71 @@
+import type { Readable } from 'node:stream';
+
+/** What a storage knows about one stored object. */
+export interface ObjectInfo {
+  key: string;
+  size: number;
+  /** Quoted-free ETag where the back end has one (S3); a single-part upload's ETag is the body's MD5. */
+  etag?: string;
+  contentType?: string;
+  cacheControl?: string;
+}
+
+export type Acl = 'public-read' | 'private';
+
+export interface WriteOptions {
+  contentType?: string;
+  cacheControl?: string;
+  /** Omitted: send no ACL at all (R2, buckets with ACLs disabled). */
+  acl?: Acl;
+  storageClass?: string;
+  /** The body's length when known; lets small objects go in one streamed request. */
+  size?: number;
+}
+
+export interface ReadResult {
+  info: ObjectInfo;
+  body: Readable;
+}
+
+/**
+ * The contract every back end implements. Keys are Mastodon keys relative to
+ * the storage's own root (a bucket plus optional key prefix, or a directory);
+ * the back end adds its prefix itself. Back ends are passive: they never retry
+ * on their own beyond a single request's transport, never decide what to copy,
+ * and report "not there" as `undefined`, not as an error.
+ */
+export interface Storage {
+  /** Human-readable location for messages, never containing a secret. */
+  readonly description: string;
+  readonly capabilities: StorageCapabilities;
+  /** Fails with a UserError when the storage cannot be used (no bucket, bad credentials, unreachable, no directory). */
+  check(mode: 'read' | 'write'): Promise<void>;
+  head(key: string): Promise<ObjectInfo | undefined>;
+  read(key: string): Promise<ReadResult | undefined>;
+  /** Writes atomically: a reader never sees a half-written object under `key`. */
+  write(key: string, body: Readable, options: WriteOptions): Promise<void>;
+  /** Every object under `prefix` (relative to the storage root), in no particular order. */
+  list(prefix?: string): AsyncIterable<ObjectInfo>;
+  /**
+   * Server-side copy from `source` into this storage, when `canCopyFrom(source)`.
+   * Metadata is taken from `options`, not from the source object.
+   */
+  copyFrom?(source: Storage, sourceKey: string, key: string, options: WriteOptions): Promise<void>;
+  canCopyFrom?(source: Storage): boolean;
+  close(): Promise<void>;
+}
+
+export interface StorageCapabilities {
+  /** Stores Content-Type and Cache-Control with the object (S3 does, a directory does not). */
+  keepsMetadata: boolean;
+  /** Honors per-object ACLs. */
+  acls: boolean;
+}
+
+/** Transient failures a caller may retry: throttling, 5xx, resets, timeouts. */
+export class TransientStorageError extends Error {
+  override readonly name = 'TransientStorageError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
