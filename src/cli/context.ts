@@ -1,0 +1,62 @@
+import { loadConfig } from '../config/load-config.js';
+import type { Config } from '../config/schema.js';
+import { UserError } from '../errors.js';
+import { createLogger, type Logger } from '../log.js';
+import { MastodonDatabase } from '../mastodon/database.js';
+import { isJobName, jobNames, type JobName } from '../mastodon/object-ref.js';
+import { createStorage } from '../storage/create-storage.js';
+import type { Storage } from '../storage/storage.js';
+import { databaseOptions, storageOptions } from './runtime-options.js';
+
+/** Options every command takes. */
+export interface CommonOptions {
+  config?: string;
+  json?: boolean;
+  verbose?: boolean;
+}
+
+export async function loadCommandConfig(options: CommonOptions): Promise<Config> {
+  return (await loadConfig(options.config)).config;
+}
+
+export function commandLogger(options: CommonOptions & { dev?: boolean }, destination?: NodeJS.WritableStream): Logger {
+  return createLogger({ json: options.json === true, level: options.verbose === true || options.dev === true ? 'debug' : 'info', destination });
+}
+
+export function parseJobNames(names: readonly string[]): JobName[] {
+  for (const name of names) {
+    if (!isJobName(name)) throw new UserError(`unknown job "${name}": the jobs are ${jobNames.join(', ')}`, 'job.unknown');
+  }
+  return names as JobName[];
+}
+
+export function parsePositiveInteger(flag: string): (value: string) => number {
+  return (value) => {
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed <= 0) throw new UserError(`${flag} must be a whole number greater than 0, not "${value}"`, 'cli.invalid-option');
+    return parsed;
+  };
+}
+
+export async function connectDatabase(config: Config): Promise<MastodonDatabase> {
+  return MastodonDatabase.connect({ ...databaseOptions(config), applicationName: 'mastodon-s3-sync' });
+}
+
+/** Opens both storages and checks them before any object moves: a bad bucket fails in the first second, not after an hour. */
+export async function openStorages(config: Config, destinationMode: 'read' | 'write'): Promise<{ source: Storage; destination: Storage }> {
+  const sourceOptions = storageOptions(config.source, config);
+  const destinationOptions = storageOptions(config.destination, config);
+  if (JSON.stringify(sourceOptions) === JSON.stringify(destinationOptions)) {
+    throw new UserError('[source] and [destination] are the same location: point [destination] at the new storage', 'config.same-location');
+  }
+  const source = createStorage(sourceOptions);
+  const destination = createStorage(destinationOptions);
+  try {
+    await source.check('read');
+    await destination.check(destinationMode);
+  } catch (error) {
+    await Promise.all([source.close(), destination.close()]);
+    throw error;
+  }
+  return { source, destination };
+}

@@ -1,0 +1,119 @@
+import { Writable } from 'node:stream';
+import cliProgress from 'cli-progress';
+import type { Logger } from '../log.js';
+import type { JobCounters, RunStats } from '../stats/run-stats.js';
+import { formatBytes } from './format.js';
+
+/** Objects finished so far, whatever their outcome. */
+export function objectsDone(counters: JobCounters): number {
+  return counters.copied + counters.skipped + counters.missing + counters.absentStyle + counters.failed;
+}
+
+/** Keys the whole job will have, extrapolated from the rows read so far. */
+export function expectedKeys(counters: JobCounters): number {
+  if (counters.rowsTotal === undefined || counters.rows === 0 || counters.rows >= counters.rowsTotal) return counters.keys;
+  return Math.round((counters.keys / counters.rows) * counters.rowsTotal);
+}
+
+interface Display {
+  /** Where log lines go while the display is up, so that they do not tear the bars. */
+  readonly logSink: NodeJS.WritableStream;
+  attach(stats: RunStats, log: Logger): void;
+  stop(): void;
+}
+
+/** One bar a job on a terminal. */
+export class ProgressBars implements Display {
+  readonly #bars = new cliProgress.MultiBar(
+    {
+      stream: process.stderr,
+      format: '{job} |{bar}| {percentage}% {value}/{total} objects | {copied} copied {skipped} skipped {missing} missing {failed} failed | {moved} {rate}/s | ETA {eta_formatted}',
+      hideCursor: true,
+      clearOnComplete: false,
+      etaBuffer: 50,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  readonly #jobBars = new Map<string, cliProgress.SingleBar>();
+  #timer: NodeJS.Timeout | undefined;
+  readonly logSink = new Writable({
+    write: (chunk: Buffer, _encoding, callback) => {
+      this.#bars.log(chunk.toString());
+      callback();
+    },
+  });
+
+  attach(stats: RunStats): void {
+    const refresh = (): void => {
+      for (const counters of stats.jobs()) {
+        const payload = {
+          job: counters.job.padEnd(22),
+          copied: counters.copied,
+          skipped: counters.skipped,
+          missing: counters.missing,
+          failed: counters.failed,
+          moved: formatBytes(counters.bytes),
+          rate: formatBytes(rate(counters)),
+        };
+        let bar = this.#jobBars.get(counters.job);
+        if (bar === undefined) {
+          bar = this.#bars.create(Math.max(1, expectedKeys(counters)), 0, payload);
+          this.#jobBars.set(counters.job, bar);
+        }
+        bar.setTotal(Math.max(1, expectedKeys(counters), objectsDone(counters)));
+        bar.update(objectsDone(counters), payload);
+      }
+    };
+    this.#timer = setInterval(refresh, 200);
+    stats.on('job', refresh);
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#bars.stop();
+  }
+}
+
+/** A log line a job every few seconds, for logs and pipes. */
+export class ProgressLines implements Display {
+  readonly logSink = process.stderr;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly intervalMs = 5000) {}
+
+  attach(stats: RunStats, log: Logger): void {
+    this.#timer = setInterval(() => {
+      for (const counters of stats.jobs()) {
+        if (counters.finishedAt !== undefined) continue;
+        log.info(
+          {
+            job: counters.job,
+            done: objectsDone(counters),
+            expected: expectedKeys(counters),
+            copied: counters.copied,
+            skipped: counters.skipped,
+            missing: counters.missing,
+            failed: counters.failed,
+            bytes: counters.bytes,
+            bytesPerSecond: Math.round(rate(counters)),
+          },
+          `${counters.job}: ${objectsDone(counters)}/${expectedKeys(counters)} objects, ${formatBytes(counters.bytes)} at ${formatBytes(rate(counters))}/s`,
+        );
+      }
+    }, this.intervalMs);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+}
+
+function rate(counters: JobCounters): number {
+  const seconds = ((counters.finishedAt ?? Date.now()) - counters.startedAt) / 1000;
+  return seconds > 0 ? counters.bytes / seconds : 0;
+}
+
+export function createDisplay(interactive: boolean): Display {
+  return interactive ? new ProgressBars() : new ProgressLines();
+}

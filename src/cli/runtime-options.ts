@@ -1,0 +1,46 @@
+import type { StorageOptions } from '../storage/storage-options.js';
+import type { Acl } from '../storage/storage.js';
+import type { Config, StorageSection } from '../config/schema.js';
+
+const mebibyte = 1024 * 1024;
+
+export interface DatabaseOptions {
+  connectionString?: string;
+  host?: string;
+  port?: number;
+  user?: string;
+  password?: string;
+  database?: string;
+  ssl?: boolean;
+}
+
+export function databaseOptions(config: Config): DatabaseOptions {
+  const { url, host, port, user, password, name, ssl } = config.database;
+  return { connectionString: url, host, port, user, password, database: name, ssl };
+}
+
+/** A source or destination section as the storage layer wants it. */
+export function storageOptions(section: StorageSection, config: Config): StorageOptions {
+  if (section.type === 'fs') return { type: 'fs', root: section.path, prefix: section.prefix };
+  return {
+    type: 's3',
+    endpoint: section.endpoint,
+    region: section.region,
+    bucket: section.bucket,
+    accessKeyId: section.access_key_id,
+    secretAccessKey: section.secret_access_key,
+    // A custom endpoint means a non-AWS provider; nearly all of them want path-style, as Mastodon assumes too.
+    forcePathStyle: section.force_path_style ?? section.endpoint !== undefined,
+    prefix: section.prefix,
+    // Source and destination each get their own client, so each needs a socket per transfer.
+    maxSockets: config.sync.concurrency,
+    multipartThreshold: config.sync.multipart_threshold_mb * mebibyte,
+    partSize: config.sync.part_size_mb * mebibyte,
+  };
+}
+
+/** The ACL to send for an object: none at all when the admin chose `none` (R2, ACL-less buckets). */
+export function aclFor(config: Config, isPrivate: boolean): Acl | undefined {
+  if (config.sync.acl === 'none') return undefined;
+  return isPrivate ? 'private' : config.sync.acl;
+}

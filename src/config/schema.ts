@@ -1,0 +1,113 @@
+import { z } from 'zod';
+
+/** INI values arrive as strings; `true`/`false` may already be booleans (the ini parser converts them). */
+const booleanFlag = z.preprocess((value) => {
+  if (typeof value === 'boolean') return value;
+  if (typeof value === 'string') {
+    const normalized = value.trim().toLowerCase();
+    if (['true', 'yes', '1', 'on'].includes(normalized)) return true;
+    if (['false', 'no', '0', 'off', ''].includes(normalized)) return false;
+  }
+  return value;
+}, z.boolean({ error: 'must be true or false' }));
+
+const positiveInteger = z.coerce.number({ error: 'must be a number' }).int('must be a whole number').positive('must be greater than 0');
+const nonEmpty = z.string().trim().min(1, 'must not be empty');
+const httpUrl = z
+  .string()
+  .trim()
+  .refine((value) => {
+    try {
+      return ['http:', 'https:'].includes(new URL(value).protocol);
+    } catch {
+      return false;
+    }
+  }, 'must be a URL such as https://s3.eu-central-1.amazonaws.com');
+const keyPrefix = z
+  .string()
+  .trim()
+  .transform((value) => value.replace(/^\/+|\/+$/g, ''))
+  .optional();
+
+export const databaseSection = z
+  .strictObject({
+    url: z
+      .string()
+      .trim()
+      .refine((value) => /^postgres(ql)?:\/\//.test(value), 'must start with postgres:// or postgresql://')
+      .optional(),
+    host: nonEmpty.optional(),
+    port: positiveInteger.optional(),
+    user: nonEmpty.optional(),
+    password: z.string().optional(),
+    name: nonEmpty.optional(),
+    ssl: booleanFlag.optional(),
+  })
+  .refine((section) => section.url !== undefined || section.name !== undefined, {
+    message: 'set either url or name (with host, port, user, password)',
+    path: ['name'],
+  });
+
+const s3Storage = z.strictObject({
+  type: z.literal('s3'),
+  endpoint: httpUrl.optional(),
+  region: nonEmpty.default('us-east-1'),
+  bucket: nonEmpty,
+  access_key_id: nonEmpty,
+  secret_access_key: nonEmpty,
+  force_path_style: booleanFlag.optional(),
+  prefix: keyPrefix,
+});
+
+const fsStorage = z.strictObject({
+  type: z.literal('fs'),
+  path: nonEmpty,
+  prefix: keyPrefix,
+});
+
+export const storageSection = z.discriminatedUnion('type', [s3Storage, fsStorage], {
+  error: 'type must be s3 or fs',
+});
+
+export const syncSection = z.strictObject({
+  concurrency: positiveInteger.max(1024, 'must be at most 1024').default(16),
+  acl: z.enum(['public-read', 'private', 'none'], { error: 'must be public-read, private or none' }).default('public-read'),
+  storage_class: nonEmpty.optional(),
+  cache_control: nonEmpty.default('public, max-age=315576000, immutable'),
+  multipart_threshold_mb: positiveInteger.default(15),
+  part_size_mb: positiveInteger.min(5, 'must be at least 5 (the S3 minimum part size)').default(8),
+  batch_size: positiveInteger.default(2000),
+});
+
+/** An SSH tunnel to the database (the original tool's `pg.tunnel`); used when the section has a host. */
+export const tunnelSection = z
+  .strictObject({
+    host: nonEmpty.optional(),
+    port: positiveInteger.max(65535, 'must be at most 65535').default(22),
+    user: nonEmpty.optional(),
+    private_key_path: nonEmpty.optional(),
+    password: z.string().optional(),
+    passphrase: z.string().optional(),
+    known_hosts_path: nonEmpty.optional(),
+  })
+  .refine((section) => section.host === undefined || section.user !== undefined, {
+    message: 'set user, the SSH login on the tunnel host',
+    path: ['user'],
+  })
+  .refine((section) => section.host === undefined || section.private_key_path !== undefined || section.password !== undefined, {
+    message: 'set private_key_path (or password) to log in to the tunnel host',
+    path: ['private_key_path'],
+  });
+
+export const configSchema = z.strictObject({
+  database: databaseSection,
+  source: storageSection,
+  destination: storageSection,
+  sync: syncSection.default(syncSection.parse({})),
+  tunnel: tunnelSection.optional(),
+});
+
+export type RawConfig = z.input<typeof configSchema>;
+export type Config = z.output<typeof configSchema>;
+export type StorageSection = z.output<typeof storageSection>;
+export const sectionNames = ['database', 'source', 'destination', 'sync', 'tunnel'] as const;

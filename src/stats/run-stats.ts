@@ -1,0 +1,142 @@
+import { EventEmitter } from 'node:events';
+
+/** What happened to one object. */
+export type Outcome =
+  /** Written to the destination (or, in a dry run, would be). */
+  | 'copied'
+  /** The destination already holds it with the same size (and ETag where comparable). */
+  | 'skipped'
+  /** An original the database references is in neither `cache/` variant of the source. */
+  | 'missing'
+  /** A derived style (small, static, @2x...) is absent from the source: Mastodon may never have made it. */
+  | 'absent-style'
+  /** Gave up after retries, or a permanent error. */
+  | 'failed';
+
+export const outcomes: readonly Outcome[] = ['copied', 'skipped', 'missing', 'absent-style', 'failed'];
+
+export interface JobCounters {
+  job: string;
+  rowsTotal: number | undefined;
+  rows: number;
+  keys: number;
+  copied: number;
+  skipped: number;
+  missing: number;
+  absentStyle: number;
+  failed: number;
+  /** Bytes written to the destination (or that would be, in a dry run). */
+  bytes: number;
+  /** Bytes of objects the destination already had. */
+  skippedBytes: number;
+  inFlight: number;
+  startedAt: number;
+  finishedAt: number | undefined;
+}
+
+export interface ObjectEvent {
+  job: string;
+  key: string;
+  outcome: Outcome;
+  bytes: number;
+  /** Why it failed or is missing. */
+  reason?: string;
+  /** Where it was found when that was not the computed key (the cache/ fallback). */
+  foundAt?: string;
+}
+
+interface RunStatsEvents {
+  object: [ObjectEvent];
+  bytes: [job: string, bytes: number];
+  job: [JobCounters];
+}
+
+/**
+ * The one place counts live. The copy engine reports into it; the progress
+ * bar, the summary, the dashboard and /metrics only read it or its events.
+ */
+export class RunStats extends EventEmitter<RunStatsEvents> {
+  readonly #jobs = new Map<string, JobCounters>();
+
+  startJob(job: string, rowsTotal: number | undefined): JobCounters {
+    const counters: JobCounters = {
+      job,
+      rowsTotal,
+      rows: 0,
+      keys: 0,
+      copied: 0,
+      skipped: 0,
+      missing: 0,
+      absentStyle: 0,
+      failed: 0,
+      bytes: 0,
+      skippedBytes: 0,
+      inFlight: 0,
+      startedAt: Date.now(),
+      finishedAt: undefined,
+    };
+    this.#jobs.set(job, counters);
+    this.emit('job', counters);
+    return counters;
+  }
+
+  finishJob(job: string): void {
+    const counters = this.#counters(job);
+    counters.finishedAt = Date.now();
+    this.emit('job', counters);
+  }
+
+  rowsRead(job: string, rows: number, keys: number): void {
+    const counters = this.#counters(job);
+    counters.rows += rows;
+    counters.keys += keys;
+  }
+
+  transferStarted(job: string): void {
+    this.#counters(job).inFlight += 1;
+  }
+
+  /** Streamed bytes, as they pass: the rate and the progress bar move during a large object. */
+  bytesMoved(job: string, bytes: number): void {
+    this.emit('bytes', job, bytes);
+  }
+
+  objectDone(event: ObjectEvent): void {
+    const counters = this.#counters(event.job);
+    counters.inFlight -= 1;
+    switch (event.outcome) {
+      case 'copied':
+        counters.copied += 1;
+        counters.bytes += event.bytes;
+        break;
+      case 'skipped':
+        counters.skipped += 1;
+        counters.skippedBytes += event.bytes;
+        break;
+      case 'missing':
+        counters.missing += 1;
+        break;
+      case 'absent-style':
+        counters.absentStyle += 1;
+        break;
+      case 'failed':
+        counters.failed += 1;
+        break;
+    }
+    this.emit('object', event);
+  }
+
+  jobs(): JobCounters[] {
+    return [...this.#jobs.values()];
+  }
+
+  get failed(): number {
+    return this.jobs().reduce((sum, counters) => sum + counters.failed, 0);
+  }
+
+  #counters(job: string): JobCounters {
+    const counters = this.#jobs.get(job);
+    if (counters === undefined) throw new Error(`job ${job} was not started`);
+    return counters;
+  }
+}

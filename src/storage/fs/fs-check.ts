@@ -1,0 +1,62 @@
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { access, opendir, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { UserError } from '../../errors.js';
+import { partialFilePrefix } from './fs-keys.js';
+import { makeDirectory } from './make-directory.js';
+
+function errnoOf(error: unknown): string {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' ? code : 'error';
+}
+
+/** `root` must exist and be a directory: a typo in "path" should not silently start an empty tree elsewhere. */
+async function requireDirectory(directory: string): Promise<void> {
+  let isDirectory: boolean;
+  try {
+    isDirectory = (await stat(directory)).isDirectory();
+  } catch (error) {
+    const errno = errnoOf(error);
+    if (errno === 'ENOENT' || errno === 'ENOTDIR') {
+      throw new UserError(`directory ${directory} does not exist (${errno}): create it with mkdir -p ${directory}, or correct "path"`, 'storage.no-directory');
+    }
+    throw new UserError(`cannot open directory ${directory} (${errno}): check its permissions`, 'storage.not-readable');
+  }
+  if (!isDirectory) {
+    throw new UserError(`${directory} is not a directory: point "path" at the directory that holds the media (Mastodon's public/system)`, 'storage.no-directory');
+  }
+}
+
+export async function checkReadable(root: string, base: string): Promise<void> {
+  await requireDirectory(root);
+  await requireDirectory(base);
+  try {
+    // access() says yes to root for everything; opening the directory is the real test.
+    await access(base, constants.R_OK | constants.X_OK);
+    await (await opendir(base)).close();
+  } catch (error) {
+    throw new UserError(`directory ${base} is not readable (${errnoOf(error)}): fix its permissions for the user running mastodon-s3-sync`, 'storage.not-readable');
+  }
+}
+
+/** Creates (and removes) a real file: only that proves a read-only mount or a full disk wrong, whoever runs the tool. */
+export async function checkWritable(root: string, base: string): Promise<void> {
+  await requireDirectory(root);
+  const probe = path.join(base, `${partialFilePrefix}check-${randomBytes(6).toString('hex')}`);
+  try {
+    await makeDirectory(base);
+    await writeFile(probe, '', { flag: 'wx' });
+  } catch (error) {
+    const errno = errnoOf(error);
+    if (errno === 'ENOSPC' || errno === 'EDQUOT') {
+      throw new UserError(`directory ${base} has no space left (${errno}): free some space or choose another "path"`, 'storage.disk-full');
+    }
+    throw new UserError(
+      `directory ${base} is not writable (${errno}): ${errno === 'EROFS' ? 'remount it read-write' : 'fix its ownership or permissions (chown/chmod) for the user running mastodon-s3-sync'}`,
+      'storage.not-writable',
+    );
+  } finally {
+    await rm(probe, { force: true }).catch(() => undefined);
+  }
+}

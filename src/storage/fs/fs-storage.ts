@@ -1,0 +1,100 @@
+import { lookup } from 'mime-types';
+import { open, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { withExpectedLength } from '../expected-length.js';
+import { KeyPrefix } from '../key-prefix.js';
+import type { FsStorageOptions } from '../storage-options.js';
+import type { ObjectInfo, ReadResult, Storage, StorageCapabilities, WriteOptions } from '../storage.js';
+import { atomicWrite } from './atomic-write.js';
+import { checkReadable, checkWritable } from './fs-check.js';
+import { keyPath, listingStart } from './fs-keys.js';
+import { walkFiles } from './fs-walk.js';
+
+/**
+ * A directory laid out like Mastodon's public/system: key `a/b/c.png` is the
+ * file `<root>/[prefix/]a/b/c.png`. A directory keeps no metadata, so the
+ * content type is derived from the extension, as a web server would.
+ */
+export class FsStorage implements Storage {
+  readonly description: string;
+  readonly capabilities: StorageCapabilities = { keepsMetadata: false, acls: false };
+  readonly #root: string;
+  /** root plus prefix: where keys start. */
+  readonly #base: string;
+
+  constructor(options: FsStorageOptions) {
+    this.#root = path.resolve(options.root);
+    const prefix = new KeyPrefix(options.prefix).value;
+    this.#base = prefix === '' ? this.#root : keyPath(this.#root, prefix.slice(0, -1));
+    this.description = `directory ${this.#base}`;
+  }
+
+  async check(mode: 'read' | 'write'): Promise<void> {
+    if (mode === 'read') await checkReadable(this.#root, this.#base);
+    else await checkWritable(this.#root, this.#base);
+  }
+
+  async head(key: string): Promise<ObjectInfo | undefined> {
+    try {
+      const info = await stat(keyPath(this.#base, key));
+      return info.isFile() ? fileInfo(key, info.size) : undefined;
+    } catch (error) {
+      if (isAbsent(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async read(key: string): Promise<ReadResult | undefined> {
+    let handle;
+    try {
+      // Open first, then stat the open file: the size always belongs to the bytes being read.
+      handle = await open(keyPath(this.#base, key), 'r');
+    } catch (error) {
+      if (isAbsent(error)) return undefined;
+      throw error;
+    }
+    const info = await handle.stat().catch(async (error: unknown) => {
+      await handle.close();
+      throw error;
+    });
+    if (!info.isFile()) {
+      await handle.close();
+      return undefined;
+    }
+    return { info: fileInfo(key, info.size), body: handle.createReadStream() };
+  }
+
+  async write(key: string, body: Readable, options: WriteOptions): Promise<void> {
+    const filePath = keyPath(this.#base, key);
+    const checked = withExpectedLength(body, options.size);
+    try {
+      await atomicWrite(filePath, checked);
+    } catch (error) {
+      checked.destroy();
+      throw error;
+    }
+  }
+
+  async *list(prefix = ''): AsyncIterable<ObjectInfo> {
+    const start = listingStart(this.#base, prefix);
+    for await (const file of walkFiles(start.directory, start.relative)) {
+      if (file.key.startsWith(prefix)) yield fileInfo(file.key, file.size);
+    }
+  }
+
+  async close(): Promise<void> {
+    // Nothing held open between calls.
+  }
+}
+
+function fileInfo(key: string, size: number): ObjectInfo {
+  const contentType = lookup(key);
+  return { key, size, ...(contentType !== false ? { contentType } : {}) };
+}
+
+function isAbsent(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  // ENOTDIR: a path component is a file, so the key cannot exist; EISDIR for completeness.
+  return code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR';
+}

@@ -1,0 +1,49 @@
+import { opendir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { partialFilePrefix } from './fs-keys.js';
+
+export interface WalkedFile {
+  /** '/'-separated path relative to the walk's base. */
+  key: string;
+  size: number;
+}
+
+/**
+ * Every regular file below `directory`, depth first, one directory handle open
+ * at a time. Symbolic links are followed (admins link parts of public/system to
+ * other disks), with a guard against directory loops. Unfinished writes
+ * (`.mss-partial-*`) are skipped. A missing start directory yields nothing.
+ */
+export async function* walkFiles(directory: string, relative: string, visited = new Set<string>()): AsyncGenerator<WalkedFile> {
+  let identity: string;
+  try {
+    const info = await stat(directory);
+    if (!info.isDirectory()) return;
+    identity = `${info.dev}:${info.ino}`;
+  } catch (error) {
+    if (isAbsent(error)) return;
+    throw error;
+  }
+  if (visited.has(identity)) return;
+  visited.add(identity);
+
+  const subdirectories: string[] = [];
+  for await (const entry of await opendir(directory)) {
+    if (entry.name.startsWith(partialFilePrefix)) continue;
+    const full = path.join(directory, entry.name);
+    if (entry.isDirectory()) {
+      subdirectories.push(entry.name);
+    } else if (entry.isFile() || entry.isSymbolicLink()) {
+      const info = await stat(full).catch((error: unknown) => (isAbsent(error) ? undefined : Promise.reject(error)));
+      if (info?.isFile() === true) yield { key: relative + entry.name, size: info.size };
+      else if (info?.isDirectory() === true) subdirectories.push(entry.name);
+    }
+  }
+  // Descend only after the handle is closed, so deep trees do not pile up open directories.
+  for (const name of subdirectories) yield* walkFiles(path.join(directory, name), `${relative}${name}/`, visited);
+}
+
+function isAbsent(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}

@@ -1,0 +1,24 @@
+import { StorageWriteError } from '../errors.js';
+
+const codes: Record<string, { code: string; hint: string }> = {
+  ENOSPC: { code: 'storage.disk-full', hint: 'no space left on the destination' },
+  EDQUOT: { code: 'storage.disk-full', hint: 'disk quota exceeded on the destination' },
+  EROFS: { code: 'storage.read-only', hint: 'the destination file system is mounted read-only' },
+  EACCES: { code: 'storage.permission-denied', hint: 'permission denied' },
+  EPERM: { code: 'storage.permission-denied', hint: 'operation not permitted' },
+  ENOTDIR: { code: 'storage.path-conflict', hint: 'a file stands where a directory is needed' },
+  EEXIST: { code: 'storage.path-conflict', hint: 'a file stands where a directory is needed' },
+  EISDIR: { code: 'storage.path-conflict', hint: 'a directory stands where the file should go' },
+};
+
+/**
+ * A failed file-system call of a write, as a StorageWriteError naming the path
+ * and the errno; errors that are not the file system's pass through unchanged.
+ */
+export function writeFailure(error: unknown, filePath: string): unknown {
+  const errno = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  if (typeof errno !== 'string' || !/^E[A-Z]+$/.test(errno)) return error;
+  const known = codes[errno];
+  const hint = known?.hint ?? 'file system error';
+  return new StorageWriteError(`${errno}: ${hint} writing ${filePath}`, known?.code ?? 'storage.write-failed', { cause: error });
+}

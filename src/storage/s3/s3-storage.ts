@@ -1,0 +1,270 @@
+import {
+  AbortMultipartUploadCommand,
+  CopyObjectCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type PutObjectCommandInput,
+  type S3Client,
+  type StorageClass,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { Readable } from 'node:stream';
+import { withExpectedLength } from '../expected-length.js';
+import { KeyPrefix } from '../key-prefix.js';
+import type { S3StorageOptions } from '../storage-options.js';
+import type { ObjectInfo, ReadResult, Storage, StorageCapabilities, WriteOptions } from '../storage.js';
+import { encodeCopySource } from './copy-source.js';
+import { checkFailure, type S3Location } from './s3-check.js';
+import { createS3Client, defaultS3Timeouts, type S3Timeouts } from './s3-client.js';
+import { isMissingObject } from './s3-error-codes.js';
+
+/** Written and deleted again by `check('write')`; one fixed name, so a key that may not delete leaves at most one empty object. */
+export const writeProbeKey = '.mastodon-s3-sync-write-check';
+
+export interface S3StorageTuning {
+  timeouts?: Partial<S3Timeouts>;
+}
+
+type ObjectParams = Pick<PutObjectCommandInput, 'Bucket' | 'Key' | 'ContentType' | 'CacheControl' | 'ACL' | 'StorageClass'>;
+
+/** A bucket (plus optional key prefix) on AWS S3 or any S3-compatible service. */
+export class S3Storage implements Storage {
+  readonly description: string;
+  readonly capabilities: StorageCapabilities = { keepsMetadata: true, acls: true };
+  readonly #options: S3StorageOptions;
+  readonly #client: S3Client;
+  readonly #prefix: KeyPrefix;
+  readonly #location: S3Location;
+
+  constructor(options: S3StorageOptions, tuning: S3StorageTuning = {}) {
+    this.#options = options;
+    this.#prefix = new KeyPrefix(options.prefix);
+    this.#client = createS3Client(options, { ...defaultS3Timeouts, ...tuning.timeouts });
+    const where = options.endpoint === undefined ? `AWS ${options.region}` : displayEndpoint(options.endpoint);
+    this.#location = { bucket: options.bucket, region: options.region, where };
+    const path = this.#prefix.value === '' ? options.bucket : `${options.bucket}/${this.#prefix.value.slice(0, -1)}`;
+    this.description = `s3://${path} at ${where}`;
+  }
+
+  get bucket(): string {
+    return this.#options.bucket;
+  }
+
+  async check(mode: 'read' | 'write'): Promise<void> {
+    try {
+      await this.#client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+    } catch (error) {
+      throw checkFailure(error, this.#location, 'reach');
+    }
+    if (mode === 'write') await this.#probeWrite();
+  }
+
+  /** HeadBucket only proves the key may list; a read-only key would otherwise fail on every object of the run. */
+  async #probeWrite(): Promise<void> {
+    const target = { Bucket: this.bucket, Key: this.#prefix.add(writeProbeKey) };
+    try {
+      await this.#client.send(new PutObjectCommand({ ...target, Body: Buffer.alloc(0), ContentLength: 0 }));
+    } catch (error) {
+      throw checkFailure(error, this.#location, 'write to');
+    }
+    await this.#client.send(new DeleteObjectCommand(target)).catch(() => undefined);
+  }
+
+  async head(key: string): Promise<ObjectInfo | undefined> {
+    try {
+      const response = await this.#client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.#prefix.add(key) }));
+      return objectInfo(key, response);
+    } catch (error) {
+      if (isMissingObject(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async read(key: string): Promise<ReadResult | undefined> {
+    let response;
+    try {
+      response = await this.#client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.#prefix.add(key) }));
+    } catch (error) {
+      if (isMissingObject(error)) return undefined;
+      throw error;
+    }
+    if (!(response.Body instanceof Readable)) throw new Error(`GetObject of ${key} returned no Node.js stream`);
+    return { info: objectInfo(key, response), body: response.Body };
+  }
+
+  async write(key: string, body: Readable, options: WriteOptions): Promise<void> {
+    const params = this.#objectParams(key, options);
+    const checked = withExpectedLength(body, options.size);
+    try {
+      if (options.size !== undefined && options.size <= this.#options.multipartThreshold) {
+        await this.#putStream(params, checked, options.size);
+      } else {
+        await this.#uploadMultipart(params, checked, options.size);
+      }
+    } catch (error) {
+      checked.destroy();
+      throw error;
+    }
+  }
+
+  /** One PutObject fed straight from the stream: nothing is buffered, ContentLength lets S3 accept it unchunked. */
+  async #putStream(params: ObjectParams, body: Readable, size: number): Promise<void> {
+    // The SDK pipes the body into the request and does not watch it for errors:
+    // without this, a failing source would leave the request waiting for bytes until the idle timeout.
+    const abort = new AbortController();
+    let bodyError: unknown;
+    const onBodyError = (error: unknown): void => {
+      bodyError ??= error;
+      abort.abort();
+    };
+    body.once('error', onBodyError);
+    try {
+      await this.#client.send(new PutObjectCommand({ ...params, Body: body, ContentLength: size }), { abortSignal: abort.signal });
+    } catch (error) {
+      throw bodyError ?? error;
+    } finally {
+      body.off('error', onBodyError);
+    }
+  }
+
+  /**
+   * Multipart with at most two parts in flight, so memory stays near 2 × partSize
+   * whatever the object's size. Parts of a failed upload are aborted here rather
+   * than by lib-storage, so that the caller sees the error that broke the upload
+   * and not a failure of the abort itself.
+   */
+  async #uploadMultipart(params: ObjectParams, body: Readable, size: number | undefined): Promise<void> {
+    const upload = new Upload({
+      client: this.#client,
+      params: { ...params, Body: body, ...(size !== undefined ? { ContentLength: size } : {}) },
+      partSize: this.#options.partSize,
+      queueSize: 2,
+      leavePartsOnError: true,
+    });
+    try {
+      await upload.done();
+    } catch (error) {
+      if (upload.uploadId !== undefined) {
+        // Best effort: an upload that cannot be aborted (server down) is at least never completed, so never visible.
+        await this.#client
+          .send(new AbortMultipartUploadCommand({ Bucket: params.Bucket, Key: params.Key, UploadId: upload.uploadId }))
+          .catch(() => undefined);
+      }
+      throw error;
+    }
+  }
+
+  async *list(prefix = ''): AsyncIterable<ObjectInfo> {
+    const fullPrefix = this.#prefix.add(prefix);
+    let continuationToken: string | undefined;
+    do {
+      // Flat listing, no delimiter: one request per 1,000 keys however deep the tree is.
+      const page = await this.#client.send(
+        new ListObjectsV2Command({
+          Bucket: this.bucket,
+          ...(fullPrefix !== '' ? { Prefix: fullPrefix } : {}),
+          ...(continuationToken !== undefined ? { ContinuationToken: continuationToken } : {}),
+        }),
+      );
+      for (const object of page.Contents ?? []) {
+        // Keys ending in '/' are "folder" placeholders made by consoles, not media.
+        if (object.Key === undefined || object.Key.endsWith('/')) continue;
+        const key = this.#prefix.strip(object.Key);
+        if (key === undefined) continue;
+        yield { key, size: object.Size ?? 0, ...etagField(object.ETag) };
+      }
+      continuationToken = page.IsTruncated === true ? page.NextContinuationToken : undefined;
+    } while (continuationToken !== undefined);
+  }
+
+  canCopyFrom(source: Storage): boolean {
+    if (!(source instanceof S3Storage)) return false;
+    const mine = this.#options;
+    const theirs = source.#options;
+    return (
+      sameEndpoint(mine.endpoint, theirs.endpoint) &&
+      mine.region === theirs.region &&
+      mine.accessKeyId === theirs.accessKeyId &&
+      mine.secretAccessKey === theirs.secretAccessKey
+    );
+  }
+
+  /** Server-side copy (objects up to 5 GB, S3's CopyObject limit); metadata comes from `options`, never from the source. */
+  async copyFrom(source: Storage, sourceKey: string, key: string, options: WriteOptions): Promise<void> {
+    if (!(source instanceof S3Storage) || !this.canCopyFrom(source)) {
+      throw new Error(`cannot copy server-side from ${source.description} to ${this.description}`);
+    }
+    await this.#client.send(
+      new CopyObjectCommand({
+        ...this.#objectParams(key, options),
+        CopySource: encodeCopySource(source.bucket, source.#prefix.add(sourceKey)),
+        MetadataDirective: 'REPLACE',
+      }),
+    );
+  }
+
+  async close(): Promise<void> {
+    this.#client.destroy();
+  }
+
+  #objectParams(key: string, options: WriteOptions): ObjectParams {
+    return {
+      Bucket: this.bucket,
+      Key: this.#prefix.add(key),
+      ...(options.contentType !== undefined ? { ContentType: options.contentType } : {}),
+      ...(options.cacheControl !== undefined ? { CacheControl: options.cacheControl } : {}),
+      // No ACL header at all unless asked: R2 and buckets with ACLs disabled reject any.
+      ...(options.acl !== undefined ? { ACL: options.acl } : {}),
+      ...(options.storageClass !== undefined ? { StorageClass: options.storageClass as StorageClass } : {}),
+    };
+  }
+}
+
+interface ObjectHeaders {
+  ContentLength?: number;
+  ETag?: string;
+  ContentType?: string;
+  CacheControl?: string;
+}
+
+function objectInfo(key: string, headers: ObjectHeaders): ObjectInfo {
+  return {
+    key,
+    size: headers.ContentLength ?? 0,
+    ...etagField(headers.ETag),
+    ...(headers.ContentType !== undefined ? { contentType: headers.ContentType } : {}),
+    ...(headers.CacheControl !== undefined ? { cacheControl: headers.CacheControl } : {}),
+  };
+}
+
+function etagField(etag: string | undefined): { etag?: string } {
+  return etag === undefined ? {} : { etag: etag.replace(/^"|"$/g, '') };
+}
+
+/** The endpoint as shown in messages: no user:password part, no trailing slash. */
+function displayEndpoint(endpoint: string): string {
+  try {
+    const url = new URL(endpoint);
+    url.username = '';
+    url.password = '';
+    return url.href.replace(/\/+$/, '');
+  } catch {
+    return '(invalid endpoint)';
+  }
+}
+
+function sameEndpoint(a: string | undefined, b: string | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  const normalize = (endpoint: string): string => {
+    try {
+      return new URL(endpoint).href.replace(/\/+$/, '');
+    } catch {
+      return endpoint;
+    }
+  };
+  return normalize(a) === normalize(b);
+}

@@ -1,0 +1,20 @@
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+/**
+ * Wraps a body so that bytes are counted as they pass, without the copy code or
+ * the storage back end knowing. Errors of the body reach the wrapper's reader.
+ */
+export function countingStream(body: Readable, onBytes: (bytes: number) => void): { stream: Readable; bytes: () => number } {
+  let total = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      total += chunk.length;
+      onBytes(chunk.length);
+      callback(null, chunk);
+    },
+  });
+  // The reader of `counter` sees any failure; the pipeline's own promise only needs not to go unhandled.
+  pipeline(body, counter).catch(() => undefined);
+  return { stream: counter, bytes: () => total };
+}

@@ -1,0 +1,49 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { isIP } from 'node:net';
+import { UserError } from '../errors.js';
+
+/** True for names and addresses that only this machine can reach. */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  if (bare === 'localhost' || bare.endsWith('.localhost')) return true;
+  if (isIP(bare) === 4) return bare.startsWith('127.');
+  if (isIP(bare) === 6) return bare === '::1' || bare.startsWith('::ffff:127.');
+  return false;
+}
+
+/** Anyone who can reach a non-loopback address would see the keys and logs: refuse to start without a token. */
+export function assertSafeBinding(host: string, token: string | undefined): void {
+  if (isLoopbackHost(host) || (token !== undefined && token !== '')) return;
+  throw new UserError(
+    `the dashboard would listen on ${host}, which other machines can reach: pass --ui-token TOKEN or set [ui] token (or listen on 127.0.0.1)`,
+    'ui.token-required',
+  );
+}
+
+/** A compare whose time does not tell how much of a guess was right. */
+function sameSecret(given: string, expected: string): boolean {
+  const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
+/** The token a request presents: `Authorization: Bearer …`, else `?token=` (EventSource cannot send headers). */
+export function presentedToken(authorization: string | undefined, queryToken: unknown): string | undefined {
+  const match = /^Bearer\s+(.+)$/i.exec(authorization ?? '');
+  if (match !== null) return match[1]!.trim();
+  return typeof queryToken === 'string' ? queryToken : undefined;
+}
+
+export function tokenMatches(presented: string | undefined, expected: string): boolean {
+  return presented !== undefined && sameSecret(presented, expected);
+}
+
+/**
+ * Without a token the loopback binding is the only protection, and DNS rebinding defeats it: a web
+ * page on evil.example can resolve its name to 127.0.0.1 and read the API. Its requests then carry
+ * `Host: evil.example`, so only loopback Host names are served.
+ */
+export function hostHeaderIsLoopback(hostHeader: string | undefined): boolean {
+  if (hostHeader === undefined) return false;
+  const name = hostHeader.startsWith('[') ? hostHeader.slice(0, hostHeader.indexOf(']') + 1) : hostHeader.replace(/:\d+$/, '');
+  return isLoopbackHost(name);
+}

@@ -1,0 +1,31 @@
+import type { JobCounters, ObjectEvent } from '../stats/run-stats.js';
+
+/** An object that did not make it across, as the dashboard lists it. */
+export interface FailureRecord {
+  job: string;
+  key: string;
+  outcome: 'failed' | 'missing';
+  reason: string;
+  /** When it was reported, in milliseconds since the epoch. */
+  time: number;
+}
+
+/** Something the dashboard should push at once rather than at the next tick. */
+export type DashboardChange =
+  /** A job started or finished. */
+  | { type: 'job'; job: string }
+  /** One object's outcome; `durationMs` feeds the latency histogram when the source knows it. */
+  | { type: 'object'; event: ObjectEvent & { durationMs?: number } };
+
+/**
+ * What the dashboard reads: the in-process run (`runStatsSource`) today, Redis-backed workers
+ * later. Kept small and async so that a remote source can answer each call with a round trip.
+ */
+export interface DashboardSource {
+  /** Every job of the run, in start order. */
+  jobs(): Promise<readonly Readonly<JobCounters>[]>;
+  /** The latest failed or missing objects, newest first; of one job when `job` is set. */
+  failures(filter: { job?: string; limit: number }): Promise<readonly FailureRecord[]>;
+  /** Calls `listener` on each change; returns the function that stops it. */
+  subscribe(listener: (change: DashboardChange) => void): () => void;
+}

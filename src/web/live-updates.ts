@@ -1,0 +1,114 @@
+import type { ServerResponse } from 'node:http';
+import type { DashboardState, Cursor, Snapshot } from './dashboard-state.js';
+
+interface Client {
+  response: ServerResponse;
+  cursor: Cursor | undefined;
+}
+
+/**
+ * Server-Sent Events to the open pages: a snapshot every tick and soon after a job starts or
+ * finishes or an object fails. Each page gets only the log lines and chart samples it lacks.
+ */
+export class LiveUpdates {
+  readonly #clients = new Set<Client>();
+  readonly #timer: NodeJS.Timeout;
+  readonly #unsubscribe: () => void;
+  #pending: NodeJS.Timeout | undefined;
+  /** One push at a time: a slow source must not pile up overlapping reads, so requests made meanwhile merge into one. */
+  #busy = false;
+  #wanted = false;
+  #wantSample = false;
+  #closed = false;
+
+  constructor(
+    private readonly state: DashboardState,
+    tickMs = 1000,
+  ) {
+    this.#timer = setInterval(() => this.#enqueue(true), tickMs);
+    // The HTTP server keeps the process up while it listens; this timer must not once it is closed.
+    this.#timer.unref();
+    this.#unsubscribe = state.source.subscribe((change) => {
+      if (change.type === 'job' || change.event.outcome === 'failed' || change.event.outcome === 'missing') this.#soon();
+    });
+    this.#enqueue(true);
+  }
+
+  get clientCount(): number {
+    return this.#clients.size;
+  }
+
+  /** Starts streaming to a response whose request was authorized. */
+  add(response: ServerResponse): void {
+    response.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      // Reverse proxies (nginx) would otherwise buffer the stream.
+      'x-accel-buffering': 'no',
+      'x-content-type-options': 'nosniff',
+    });
+    response.write('retry: 2000\n\n');
+    const client: Client = { response, cursor: undefined };
+    this.#clients.add(client);
+    response.on('close', () => this.#clients.delete(client));
+    // A page that went away mid-write must not take the process down with an unhandled 'error'.
+    response.on('error', () => this.#clients.delete(client));
+    this.#soon();
+  }
+
+  close(): void {
+    this.#closed = true;
+    clearInterval(this.#timer);
+    clearTimeout(this.#pending);
+    this.#unsubscribe();
+    for (const client of this.#clients) client.response.end();
+    this.#clients.clear();
+  }
+
+  /** Coalesces bursts (a hundred failures in a second) into one push. */
+  #soon(): void {
+    if (this.#pending !== undefined || this.#closed) return;
+    this.#pending = setTimeout(() => {
+      this.#pending = undefined;
+      this.#enqueue(false);
+    }, 50);
+    this.#pending.unref();
+  }
+
+  #enqueue(sample: boolean): void {
+    this.#wanted = true;
+    this.#wantSample ||= sample;
+    if (!this.#busy) void this.#drain();
+  }
+
+  async #drain(): Promise<void> {
+    this.#busy = true;
+    while (this.#wanted && !this.#closed) {
+      const sample = this.#wantSample;
+      this.#wanted = false;
+      this.#wantSample = false;
+      try {
+        await this.#push(sample);
+      } catch {
+        // A source that cannot answer (Redis down) skips this push; pages mark the data stale.
+      }
+    }
+    this.#busy = false;
+  }
+
+  async #push(sample: boolean): Promise<void> {
+    if (this.#closed) return;
+    const now = Date.now();
+    if (sample) await this.state.sample(now);
+    if (this.#clients.size === 0) return;
+    const shared = await this.state.shared(now);
+    for (const client of this.#clients) {
+      if (client.response.destroyed || client.response.writableEnded) continue;
+      const news = this.state.news(client.cursor);
+      const snapshot: Snapshot = { full: client.cursor === undefined, ...shared, logs: news.logs, samples: news.samples };
+      client.cursor = news.cursor;
+      client.response.write(`event: snapshot\ndata: ${JSON.stringify(snapshot)}\n\n`);
+    }
+  }
+}

@@ -1,0 +1,107 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { outcomes, type JobCounters, type Outcome } from '../stats/run-stats.js';
+import type { DashboardChange, DashboardSource } from './dashboard-source.js';
+
+const prefix = 'mastodon_s3_sync_';
+
+/** The counter each outcome label reads. */
+const outcomeCount: Record<Outcome, (counters: Readonly<JobCounters>) => number> = {
+  copied: (counters) => counters.copied,
+  skipped: (counters) => counters.skipped,
+  missing: (counters) => counters.missing,
+  'absent-style': (counters) => counters.absentStyle,
+  failed: (counters) => counters.failed,
+};
+
+/**
+ * Prometheus metrics for `/metrics`, in a registry of their own so that embedding this tool never
+ * mixes with (or is polluted by) prom-client's global registry.
+ *
+ * Object and byte counts are read from the source at scrape time, so they always equal what the
+ * page and the summary show; durations and throttling are pushed in as they happen.
+ */
+export class SyncMetrics {
+  readonly registry = new Registry();
+  readonly #throttleEvents: Counter;
+  readonly #objectSeconds: Histogram<'job' | 'outcome'>;
+  readonly #unsubscribe: () => void;
+
+  constructor(source: DashboardSource) {
+    const registers = [this.registry];
+    new Counter({
+      name: `${prefix}objects_total`,
+      help: 'Objects finished, by job and outcome (copied, skipped, missing, absent-style, failed).',
+      labelNames: ['job', 'outcome'],
+      registers,
+      async collect() {
+        const jobs = await source.jobs();
+        this.reset();
+        for (const counters of jobs) for (const outcome of outcomes) this.inc({ job: counters.job, outcome }, outcomeCount[outcome](counters));
+      },
+    });
+    new Counter({
+      name: `${prefix}bytes_total`,
+      help: 'Bytes written to the destination (or that would be, in a dry run), by job.',
+      labelNames: ['job'],
+      registers,
+      async collect() {
+        const jobs = await source.jobs();
+        this.reset();
+        for (const counters of jobs) this.inc({ job: counters.job }, counters.bytes);
+      },
+    });
+    new Gauge({
+      name: `${prefix}transfers_in_flight`,
+      help: 'Objects being transferred right now, by job.',
+      labelNames: ['job'],
+      registers,
+      async collect() {
+        const jobs = await source.jobs();
+        this.reset();
+        for (const counters of jobs) this.set({ job: counters.job }, counters.inFlight);
+      },
+    });
+    this.#objectSeconds = new Histogram({
+      name: `${prefix}object_seconds`,
+      help: 'Time to move one object, from the start of its transfer to its outcome, retries included.',
+      labelNames: ['job', 'outcome'],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      registers,
+    });
+    this.#throttleEvents = new Counter({
+      name: `${prefix}throttle_events_total`,
+      help: 'Requests a storage refused for rate limiting (SlowDown, 429, 503) and that were retried.',
+      registers,
+    });
+    this.#unsubscribe = source.subscribe((change) => this.#onChange(change));
+  }
+
+  /** One throttling response from a storage; the retry policy calls it. */
+  recordThrottle(): void {
+    this.#throttleEvents.inc();
+  }
+
+  /** One object's transfer time, for sources that report it apart from their events. */
+  observeObjectSeconds(job: string, outcome: Outcome, seconds: number): void {
+    this.#objectSeconds.observe({ job, outcome }, seconds);
+  }
+
+  /** The Prometheus text exposition. */
+  async text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  close(): void {
+    this.#unsubscribe();
+  }
+
+  #onChange(change: DashboardChange): void {
+    // Filled as soon as ObjectEvent carries `durationMs`; until then the histogram stays empty.
+    if (change.type !== 'object' || change.event.durationMs === undefined) return;
+    this.observeObjectSeconds(change.event.job, change.event.outcome, change.event.durationMs / 1000);
+  }
+}

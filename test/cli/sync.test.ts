@@ -1,0 +1,163 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { insertAccount, insertMediaAttachment } from '../helpers/postgres.js';
+import { runCli } from '../helpers/cli.js';
+import { createTestInstance, jobSummary, type TestInstance } from '../helpers/test-instance.js';
+
+const mastodonCacheControl = 'public, max-age=315576000, immutable';
+
+describe('sync accounts and media_attachments from S3 to S3', () => {
+  let instance: TestInstance;
+  let config: string;
+  const expected = new Map<string, { body: string; contentType: string; cacheControl: string }>();
+  const remoteId = '109283929999999999';
+  const misplacedId = '110000000000000001';
+
+  before(async () => {
+    instance = await createTestInstance();
+    const db = instance.database.client;
+    const seed = async (key: string, body: string, contentType: string, cacheControl?: string, expectAt = key): Promise<void> => {
+      await instance.seed(key, body, { contentType, ...(cacheControl === undefined ? {} : { cacheControl }) });
+      expected.set(expectAt, { body, contentType, cacheControl: cacheControl ?? mastodonCacheControl });
+    };
+
+    // A local account with a GIF avatar (original + static png) and a JPEG header, serial id.
+    await insertAccount(db, {
+      id: '12345',
+      avatar_file_name: 'a1b2c3d4e5f60718.gif',
+      avatar_content_type: 'image/gif',
+      header_file_name: 'h1h2h3h4h5h6h7h8.jpeg',
+      header_content_type: 'image/jpeg',
+    });
+    await seed('accounts/avatars/000/012/345/original/a1b2c3d4e5f60718.gif', 'GIF89a-animated', 'image/gif', mastodonCacheControl);
+    await seed('accounts/avatars/000/012/345/static/a1b2c3d4e5f60718.png', 'PNG-static', 'image/png', 'max-age=60');
+    await seed('accounts/headers/000/012/345/original/h1h2h3h4h5h6h7h8.jpeg', 'JPEG-header', 'image/jpeg');
+
+    // A remote account fetched after 3.1.4: cache/ prefix, snowflake id.
+    await insertAccount(db, {
+      id: remoteId,
+      domain: 'remote.example',
+      avatar_file_name: 'r1r2r3r4r5r6r7r8.png',
+      avatar_content_type: 'image/png',
+      avatar_remote_url: 'https://remote.example/a.png',
+      avatar_storage_schema_version: 1,
+    });
+    await seed('cache/accounts/avatars/109/283/929/999/999/999/original/r1r2r3r4r5r6r7r8.png', 'PNG-remote', 'image/png');
+
+    // Marked upgraded by 3.1.4's broken storage-schema command, but never moved: found under the other variant.
+    await insertAccount(db, {
+      id: misplacedId,
+      domain: 'old.example',
+      avatar_file_name: 'm1m2m3m4m5m6m7m8.jpg',
+      avatar_content_type: 'image/jpeg',
+      avatar_storage_schema_version: 1,
+    });
+    await seed(
+      'accounts/avatars/110/000/000/000/000/001/original/m1m2m3m4m5m6m7m8.jpg',
+      'JPEG-misplaced',
+      'image/jpeg',
+      undefined,
+      'cache/accounts/avatars/110/000/000/000/000/001/original/m1m2m3m4m5m6m7m8.jpg',
+    );
+
+    // An avatar the database names but the source lost; an account with no files at all.
+    await insertAccount(db, { id: '777', avatar_file_name: 'gonegonegonegone.jpg', avatar_content_type: 'image/jpeg' });
+    await insertAccount(db, { id: '778' });
+
+    // Media: a video (small is a png), an audio file (original only), a remote image in cache/.
+    await insertMediaAttachment(db, {
+      id: '108088727359314311',
+      file_file_name: 'v1v2v3v4v5v6v7v8.mp4',
+      file_content_type: 'video/mp4',
+      type: 2,
+    });
+    await seed('media_attachments/files/108/088/727/359/314/311/original/v1v2v3v4v5v6v7v8.mp4', 'MP4-bytes', 'video/mp4');
+    await seed('media_attachments/files/108/088/727/359/314/311/small/v1v2v3v4v5v6v7v8.png', 'PNG-poster', 'image/png');
+    await insertMediaAttachment(db, { id: '108088727359314312', file_file_name: 'au1au2au3au4au5a.mp3', file_content_type: 'audio/mpeg', type: 4 });
+    await seed('media_attachments/files/108/088/727/359/314/312/original/au1au2au3au4au5a.mp3', 'MP3-bytes', 'audio/mpeg');
+    await insertMediaAttachment(db, {
+      id: '114451757786922201',
+      file_file_name: '520bab958952f332.jpeg',
+      file_content_type: 'image/jpeg',
+      remote_url: 'https://remote.example/m.jpeg',
+      file_storage_schema_version: 1,
+    });
+    await seed('cache/media_attachments/files/114/451/757/786/922/201/original/520bab958952f332.jpeg', 'JPEG-remote-original', 'image/jpeg');
+    await seed('cache/media_attachments/files/114/451/757/786/922/201/small/520bab958952f332.jpeg', 'JPEG-remote-small', 'image/jpeg');
+
+    // Orphans: objects no row references must stay behind.
+    await instance.seed('accounts/avatars/999/999/999/original/orphan0000000000.jpg', 'orphan', { contentType: 'image/jpeg' });
+    await instance.seed('media_attachments/files/000/000/001/original/orphan0000000001.png', 'orphan', { contentType: 'image/png' });
+
+    config = await instance.writeConfig();
+  });
+
+  after(() => instance.close());
+
+  test('a dry run reports what it would copy and writes nothing', async () => {
+    const result = await runCli(['sync', '--config', config, '--dry-run', '--json']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(await instance.destinationKeys(), []);
+    assert.equal(jobSummary(result.stdout, 'accounts').copied, 5);
+    assert.equal(jobSummary(result.stdout, 'media_attachments').copied, 5);
+  });
+
+  test('the first run copies exactly the referenced keys, bytes and headers', async () => {
+    const result = await runCli(['sync', 'accounts', 'media_attachments', '--config', config, '--json']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(await instance.destinationKeys(), [...expected.keys()].sort());
+    for (const [key, want] of expected) {
+      const object = await instance.destinationObject(key);
+      assert.ok(object, key);
+      assert.equal(object.body.toString(), want.body, key);
+      assert.equal(object.contentType, want.contentType, key);
+      assert.equal(object.cacheControl, want.cacheControl, key);
+    }
+    const accounts = jobSummary(result.stdout, 'accounts');
+    assert.deepEqual(
+      { rows: accounts.rows, keys: accounts.keys, copied: accounts.copied, skipped: accounts.skipped, missing: accounts.missing, failed: accounts.failed },
+      { rows: 4, keys: 6, copied: 5, skipped: 0, missing: 1, failed: 0 },
+    );
+    const media = jobSummary(result.stdout, 'media_attachments');
+    assert.deepEqual({ keys: media.keys, copied: media.copied, missing: media.missing }, { keys: 5, copied: 5, missing: 0 });
+    assert.match(result.stderr, /accounts\/avatars\/000\/000\/777\/original\/gonegonegonegone\.jpg/);
+  });
+
+  test('a second run copies nothing', async () => {
+    const result = await runCli(['sync', 'accounts', 'media_attachments', '--config', config, '--json']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(jobSummary(result.stdout, 'accounts').copied, 0);
+    assert.equal(jobSummary(result.stdout, 'accounts').skipped, 5);
+    assert.equal(jobSummary(result.stdout, 'media_attachments').copied, 0);
+    assert.equal(jobSummary(result.stdout, 'media_attachments').skipped, 5);
+  });
+
+  test('an object whose size differs at the destination is copied again', async () => {
+    const key = 'accounts/headers/000/012/345/original/h1h2h3h4h5h6h7h8.jpeg';
+    const { putTestObject } = await import('../helpers/s3-server.js');
+    await putTestObject(instance.destination, 'new-media', key, 'truncated', { contentType: 'image/jpeg' });
+    const result = await runCli(['sync', 'accounts', '--config', config, '--json']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(jobSummary(result.stdout, 'accounts').copied, 1);
+    assert.equal((await instance.destinationObject(key))?.body.toString(), 'JPEG-header');
+  });
+
+  test('keys prints every referenced key without touching storage', async () => {
+    const result = await runCli(['keys', 'accounts', '--config', config]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(result.stdout.trim().split('\n').sort(), [
+      'accounts/avatars/000/000/777/original/gonegonegonegone.jpg',
+      'accounts/avatars/000/012/345/original/a1b2c3d4e5f60718.gif',
+      'accounts/avatars/000/012/345/static/a1b2c3d4e5f60718.png',
+      'accounts/headers/000/012/345/original/h1h2h3h4h5h6h7h8.jpeg',
+      'cache/accounts/avatars/109/283/929/999/999/999/original/r1r2r3r4r5r6r7r8.png',
+      'cache/accounts/avatars/110/000/000/000/000/001/original/m1m2m3m4m5m6m7m8.jpg',
+    ]);
+  });
+
+  test('--limit caps the rows of each job', async () => {
+    const result = await runCli(['keys', 'accounts', '--config', config, '--limit', '1']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(result.stdout.trim().split('\n'), ['accounts/avatars/000/000/777/original/gonegonegonegone.jpg']);
+  });
+});

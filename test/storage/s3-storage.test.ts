@@ -1,0 +1,256 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { after, before, describe, test } from 'node:test';
+import { UserError } from '../../src/errors.js';
+import { BodySizeMismatchError } from '../../src/storage/errors.js';
+import { FsStorage } from '../../src/storage/fs/fs-storage.js';
+import { encodeCopySource } from '../../src/storage/s3/copy-source.js';
+import { S3Storage } from '../../src/storage/s3/s3-storage.js';
+import type { S3StorageOptions } from '../../src/storage/storage-options.js';
+import { createTestBucket, getTestObject, listTestKeys, putTestObject, s3ClientFor, startS3Server, type S3Server } from '../helpers/s3-server.js';
+import { s3rverOptions } from './s3-fixtures.js';
+import { runStorageContract } from './storage-contract.js';
+import { failingStream, generatedStream, hashStream, listKeys, md5, readBytes, writeBytes } from './storage-helpers.js';
+
+const mebibyte = 1024 * 1024;
+let server: S3Server;
+let admin: S3Client;
+let bucketCount = 0;
+const openStorages: S3Storage[] = [];
+
+/** A new, empty bucket on the shared s3rver. */
+async function newBucket(): Promise<string> {
+  const bucket = `test-bucket-${++bucketCount}`;
+  await createTestBucket(admin, bucket);
+  return bucket;
+}
+
+function storageFor(bucket: string, overrides: Partial<S3StorageOptions> = {}): S3Storage {
+  const storage = new S3Storage(s3rverOptions(server.endpoint, bucket, overrides));
+  openStorages.push(storage);
+  return storage;
+}
+
+/** A TCP port on 127.0.0.1 that nothing listens on (bound, then released). */
+async function closedPort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as { port: number };
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+before(async () => {
+  server = await startS3Server();
+  admin = s3ClientFor(server.endpoint);
+});
+
+after(async () => {
+  await Promise.all(openStorages.map((storage) => storage.close()));
+  admin.destroy();
+  await server.stop();
+});
+
+runStorageContract('S3Storage on s3rver', async () => {
+  const bucket = await newBucket();
+  const made: S3Storage[] = [];
+  const make = (prefix?: string): S3Storage => {
+    const storage = new S3Storage(s3rverOptions(server.endpoint, bucket, prefix === undefined ? {} : { prefix }));
+    made.push(storage);
+    return storage;
+  };
+  return {
+    storage: make(),
+    withPrefix: make,
+    cleanup: async () => {
+      await Promise.all(made.map((storage) => storage.close()));
+    },
+  };
+});
+
+describe('S3Storage', () => {
+  test('description names bucket, prefix and endpoint, and never the secret', async () => {
+    const bucket = await newBucket();
+    const storage = storageFor(bucket, { prefix: '/mastodon/', secretAccessKey: 'very-secret-value' });
+    assert.equal(storage.description, `s3://${bucket}/mastodon at ${server.endpoint}`);
+    assert.equal(storageFor(bucket).description, `s3://${bucket} at ${server.endpoint}`);
+    assert.equal(new S3Storage({ ...s3rverOptions(server.endpoint, bucket), endpoint: undefined, region: 'eu-west-1' }).description, `s3://${bucket} at AWS eu-west-1`);
+  });
+
+  test('a 30 MB multipart write keeps bytes, Content-Type and Cache-Control', async (t) => {
+    const bucket = await newBucket();
+    const storage = storageFor(bucket);
+    const data = randomBytes(30 * mebibyte);
+    for (const announceSize of [true, false]) {
+      const key = `media_attachments/files/big-${announceSize ? 'sized' : 'unsized'}.mp4`;
+      const started = performance.now();
+      await writeBytes(storage, key, data, { contentType: 'video/mp4', cacheControl: 'public, max-age=31536000', announceSize });
+      t.diagnostic(`30 MB multipart write (${announceSize ? 'size known' : 'size unknown'}, 5 MB parts, 2 in flight): ${Math.round(performance.now() - started)} ms`);
+      const stored = await getTestObject(admin, bucket, key);
+      assert.equal(stored?.body.length, data.length);
+      assert.equal(md5(stored.body), md5(data));
+      assert.equal(stored.contentType, 'video/mp4');
+      assert.equal(stored.cacheControl, 'public, max-age=31536000');
+      // A multipart ETag is not the body's MD5 (real S3 appends "-<parts>"); s3rver makes its own.
+      assert.equal((await storage.head(key))?.size, data.length);
+    }
+  });
+
+  test('a multipart write whose source fails after two parts leaves no object and surfaces the source error', async () => {
+    const bucket = await newBucket();
+    const storage = storageFor(bucket);
+    for (const size of [20 * mebibyte, undefined]) {
+      const dropped = new Error(`source dropped (size ${size})`);
+      // s3rver answers AbortMultipartUpload with 405: the write must still report the source's error, not that one.
+      await assert.rejects(storage.write('big/broken.bin', failingStream(12 * mebibyte, dropped), { size }), (error) => error === dropped);
+    }
+    await assert.rejects(storage.write('big/short.bin', Readable.from([randomBytes(12 * mebibyte)]), { size: 20 * mebibyte }), BodySizeMismatchError);
+    assert.deepEqual(await listTestKeys(admin, bucket), []);
+  });
+
+  test('list skips "folder" placeholder keys ending in /', async () => {
+    const bucket = await newBucket();
+    await putTestObject(admin, bucket, 'media_attachments/', '');
+    await putTestObject(admin, bucket, 'media_attachments/a.png', 'png');
+    assert.deepEqual(await listKeys(storageFor(bucket)), ['media_attachments/a.png']);
+  });
+
+  describe('server-side copy', () => {
+    test('copyFrom copies between buckets on the same server with the new Content-Type and Cache-Control', async () => {
+      const sourceBucket = await newBucket();
+      const destinationBucket = await newBucket();
+      const keys = ['media_attachments/files/110/original/abc.png', 'accounts/avatars/legacy name (2).png', 'emojis/ünï 写真&=,;@$%.png'];
+      for (const key of keys) await putTestObject(admin, sourceBucket, `old/${key}`, `bytes of ${key}`, { contentType: 'application/octet-stream', cacheControl: 'max-age=60' });
+      const source = storageFor(sourceBucket, { prefix: 'old' });
+      const destination = storageFor(destinationBucket, { prefix: 'new' });
+      assert.equal(destination.canCopyFrom(source), true);
+      for (const key of keys) {
+        await destination.copyFrom(source, key, key, { contentType: 'image/png', cacheControl: 'public, max-age=315576000, immutable', acl: 'public-read', storageClass: 'STANDARD' });
+      }
+      for (const key of keys) {
+        const copied = await getTestObject(admin, destinationBucket, `new/${key}`);
+        assert.equal(copied?.body.toString(), `bytes of ${key}`, key);
+        assert.equal(copied.contentType, 'image/png');
+        assert.equal(copied.cacheControl, 'public, max-age=315576000, immutable');
+      }
+      // The source is untouched.
+      assert.equal((await getTestObject(admin, sourceBucket, `old/${keys[0]}`))?.contentType, 'application/octet-stream');
+    });
+
+    test('copyFrom of a missing source key fails (the caller heads first)', async () => {
+      const source = storageFor(await newBucket());
+      const destination = storageFor(await newBucket());
+      await assert.rejects(destination.copyFrom(source, 'absent.png', 'absent.png', {}), { name: 'NoSuchKey' });
+    });
+
+    test('canCopyFrom is true only for the same endpoint, region and credentials', async () => {
+      const other = await startS3Server({ buckets: ['elsewhere'] });
+      try {
+        const bucket = await newBucket();
+        const destination = storageFor(bucket);
+        const fsRoot = await mkdtemp(path.join(tmpdir(), 'mss-copy-'));
+        const cases: Array<[string, Parameters<S3Storage['canCopyFrom']>[0], boolean]> = [
+          ['another bucket, same server', storageFor('another-bucket'), true],
+          ['same server, endpoint written with a trailing slash', storageFor(bucket, { endpoint: `${server.endpoint}/` }), true],
+          ['another s3rver', new S3Storage(s3rverOptions(other.endpoint, 'elsewhere')), false],
+          ['another access key', storageFor(bucket, { accessKeyId: 'OTHER' }), false],
+          ['another secret', storageFor(bucket, { secretAccessKey: 'other' }), false],
+          ['another region', storageFor(bucket, { region: 'eu-west-1' }), false],
+          ['a directory', new FsStorage({ type: 'fs', root: fsRoot }), false],
+        ];
+        for (const [name, source, expected] of cases) assert.equal(destination.canCopyFrom(source), expected, name);
+        await assert.rejects(destination.copyFrom(cases[2]![1], 'a', 'a', {}), /cannot copy server-side/);
+        await rm(fsRoot, { recursive: true });
+      } finally {
+        await other.stop();
+      }
+    });
+
+    test('CopySource is URL-encoded the way both real S3 and s3rver decode it', () => {
+      assert.equal(encodeCopySource('bucket', 'media_attachments/files/1/original/a.png'), 'bucket/media_attachments/files/1/original/a.png');
+      assert.equal(encodeCopySource('bucket', 'a b/ü.png'), 'bucket/a%20b/%C3%BC.png');
+      assert.equal(encodeCopySource('bucket', '100%.png'), 'bucket/100%25.png');
+      // Real S3 would read '+' as a space and '?' as the start of versionId.
+      assert.equal(encodeCopySource('bucket', 'c++ notes?#.txt'), 'bucket/c%2B%2B%20notes%3F%23.txt');
+    });
+  });
+
+  describe('check', () => {
+    const expectUserError = (code: string, ...mustMention: string[]) => (error: unknown) => {
+      assert.ok(error instanceof UserError, String(error));
+      assert.equal(error.code, code);
+      for (const text of mustMention) assert.ok(error.message.includes(text), `"${error.message}" should mention ${text}`);
+      assert.ok(!error.message.includes('S3RVER-SECRET'), 'no secret in the message');
+      assert.ok(!error.message.includes('\n'), 'one line');
+      return true;
+    };
+
+    test('a missing bucket is storage.no-bucket, naming the bucket and endpoint', async () => {
+      const storage = storageFor('no-such-bucket', { secretAccessKey: 'S3RVER-SECRET' });
+      for (const mode of ['read', 'write'] as const) {
+        await assert.rejects(storage.check(mode), expectUserError('storage.no-bucket', '"no-such-bucket"', server.endpoint, 'create it'));
+      }
+    });
+
+    test('an unknown access key is storage.auth', async () => {
+      const storage = storageFor(await newBucket(), { accessKeyId: 'NOT-A-KEY', secretAccessKey: 'S3RVER-SECRET' });
+      for (const mode of ['read', 'write'] as const) {
+        await assert.rejects(storage.check(mode), expectUserError('storage.auth', server.endpoint, 'access_key_id'));
+      }
+    });
+
+    test('an endpoint nothing listens on, or a host that does not resolve, is storage.unreachable', async () => {
+      const port = await closedPort();
+      for (const endpoint of [`http://127.0.0.1:${port}`, 'http://no-such-host.invalid:9000']) {
+        const storage = storageFor('media', { endpoint, secretAccessKey: 'S3RVER-SECRET' });
+        await assert.rejects(storage.check('read'), expectUserError('storage.unreachable', endpoint, 'endpoint'));
+      }
+    });
+
+    test('check(write) writes and deletes a probe, leaving the bucket as it was', async () => {
+      const bucket = await newBucket();
+      await putTestObject(admin, bucket, 'existing.txt', 'x');
+      await storageFor(bucket).check('write');
+      await storageFor(bucket, { prefix: 'tenant' }).check('write');
+      assert.deepEqual(await listTestKeys(admin, bucket), ['existing.txt']);
+    });
+  });
+});
+
+describe('s3-server test helpers', () => {
+  test('seed, read back and list objects; a missing key is undefined', async () => {
+    const bucket = await newBucket();
+    await putTestObject(admin, bucket, 'b/two.txt', Buffer.from('two'), { contentType: 'text/plain', cacheControl: 'no-cache' });
+    await putTestObject(admin, bucket, 'a/one.txt', 'one');
+    assert.deepEqual(await getTestObject(admin, bucket, 'b/two.txt'), { body: Buffer.from('two'), contentType: 'text/plain', cacheControl: 'no-cache', etag: md5(Buffer.from('two')) });
+    assert.equal(await getTestObject(admin, bucket, 'missing.txt'), undefined);
+    assert.deepEqual(await listTestKeys(admin, bucket), ['a/one.txt', 'b/two.txt']);
+    assert.deepEqual(await listTestKeys(admin, bucket, 'b/'), ['b/two.txt']);
+  });
+
+  test('startS3Server creates the buckets; stop() frees the port and removes the directory', async () => {
+    const extra = await startS3Server({ buckets: ['one', 'two'] });
+    const client = s3ClientFor(extra.endpoint);
+    const storage = new S3Storage(s3rverOptions(extra.endpoint, 'two'));
+    try {
+      await new S3Storage(s3rverOptions(extra.endpoint, 'one')).check('write');
+      await writeBytes(storage, 'k', Buffer.from('v'));
+      assert.equal((await readBytes(storage, 'k'))?.toString(), 'v');
+      const big = generatedStream(1024);
+      await storage.write('g', big.stream, { size: 1024 });
+      assert.equal((await hashStream((await storage.read('g'))!.body)).md5, big.md5());
+    } finally {
+      client.destroy();
+      await storage.close();
+      await extra.stop();
+    }
+    await assert.rejects(storage.head('k'), { code: 'ECONNREFUSED' });
+    await assert.rejects(rm(extra.directory, { recursive: true }), { code: 'ENOENT' });
+  });
+});
