@@ -7,6 +7,8 @@ export type { Logger };
 export const redactedPaths = [
   'password',
   '*.password',
+  'passphrase',
+  '*.passphrase',
   'secretAccessKey',
   '*.secretAccessKey',
   'secret_access_key',

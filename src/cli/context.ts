@@ -11,12 +11,13 @@ import { databaseOptions, storageOptions } from './runtime-options.js';
 /** Options every command takes. */
 export interface CommonOptions {
   config?: string;
+  mastodonEnv?: string;
   json?: boolean;
   verbose?: boolean;
 }
 
 export async function loadCommandConfig(options: CommonOptions): Promise<Config> {
-  return (await loadConfig(options.config)).config;
+  return (await loadConfig({ configPath: options.config, mastodonEnvPath: options.mastodonEnv })).config;
 }
 
 export function commandLogger(options: CommonOptions & { dev?: boolean }, destination?: NodeJS.WritableStream): Logger {

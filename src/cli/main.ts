@@ -8,6 +8,7 @@ const programName = 'mastodon-s3-sync';
 function commonOptions(command: Command): Command {
   return command
     .option('-c, --config <path>', 'config file (default: $MASTODON_S3_SYNC_CONFIG or private/config.ini)')
+    .option('--mastodon-env <path>', "read [database] and [source] from Mastodon's .env.production (the config file and variables still win)")
     .option('--json', 'log JSON lines (pino) and print the summary as JSON')
     .option('-v, --verbose', 'log every object, including absent derived styles');
 }
@@ -15,7 +16,7 @@ function commonOptions(command: Command): Command {
 function buildProgram(setExitCode: (code: number) => void): Command {
   const program = new Command(programName)
     .description('Copy exactly the media a Mastodon database references from one storage to another.')
-    .showHelpAfterError()
+    .showHelpAfterError('(add --help for usage)')
     .exitOverride();
   const jobsHelp = `jobs to run (default: all): ${jobNames.join(', ')}`;
 

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parse as parseIni } from 'ini';
 import type { z } from 'zod';
 import { UserError } from '../errors.js';
+import { readMastodonEnv } from './mastodon-env.js';
 import { configSchema, sectionNames, type Config } from './schema.js';
 
 export const defaultConfigPath = 'private/config.ini';
@@ -17,23 +18,54 @@ export interface LoadedConfig {
   path: string | undefined;
 }
 
+export interface ConfigSources {
+  /** --config; else $MASTODON_S3_SYNC_CONFIG; else private/config.ini. */
+  configPath?: string;
+  /** --mastodon-env: the instance's .env.production, the lowest layer ([database], [source], [sync] acl). */
+  mastodonEnvPath?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
 /**
- * Reads the INI file (explicit path, else $MASTODON_S3_SYNC_CONFIG, else the
- * default), overlays MASTODON_S3_SYNC_<SECTION>_<KEY> variables, and validates.
+ * Layers, lowest first: Mastodon's .env.production, the INI file,
+ * MASTODON_S3_SYNC_<SECTION>_<KEY> variables. Then validates the result.
  */
-export async function loadConfig(explicitPath: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<LoadedConfig> {
-  const chosenPath = explicitPath ?? env[configPathVariable];
+export async function loadConfig(sources: ConfigSources = {}): Promise<LoadedConfig> {
+  const env = sources.env ?? process.env;
+  const chosenPath = sources.configPath ?? env[configPathVariable];
   const filePath = chosenPath ?? defaultConfigPath;
   const fromFile = await readIniFile(filePath, chosenPath !== undefined);
   const fromEnv = sectionsFromEnvironment(env);
-  if (fromFile === undefined && Object.keys(fromEnv).length === 0) {
+  if (fromFile === undefined && Object.keys(fromEnv).length === 0 && sources.mastodonEnvPath === undefined) {
     throw new UserError(
       `no config file at ${filePath}: copy private/config.sample.ini to ${defaultConfigPath} and fill it in, or pass --config PATH`,
       'config.missing',
     );
   }
-  const merged = mergeSections(fromFile ?? {}, fromEnv);
+  const higher = mergeSections(fromFile ?? {}, fromEnv);
+  const fromMastodon = sources.mastodonEnvPath === undefined ? {} : await readMastodonEnv(sources.mastodonEnvPath);
+  const merged = mergeSections(underHigherLayers(fromMastodon, higher), higher);
   return { config: validateConfig(merged), path: fromFile === undefined ? undefined : path.resolve(filePath) };
+}
+
+const databaseParts = ['host', 'port', 'user', 'password', 'name'];
+
+/**
+ * Drops from the .env layer what would fight the admin's own settings: a url
+ * under explicit parts (pg lets the url win), parts under an explicit url, and
+ * a whole [source] of another type (its keys would be unknown to that type).
+ */
+function underHigherLayers(lower: RawSections, higher: RawSections): RawSections {
+  const result: RawSections = structuredClone(lower);
+  const higherDatabase = higher['database'] ?? {};
+  const lowerDatabase = result['database'];
+  if (lowerDatabase !== undefined) {
+    if (higherDatabase['url'] !== undefined) for (const part of [...databaseParts, 'url']) delete lowerDatabase[part];
+    if (databaseParts.some((part) => higherDatabase[part] !== undefined)) delete lowerDatabase['url'];
+  }
+  const higherType = higher['source']?.['type'];
+  if (higherType !== undefined && higherType !== result['source']?.['type']) delete result['source'];
+  return result;
 }
 
 /** Pure: raw sections in, a typed config out, or a UserError with one line per problem. */

@@ -48,7 +48,7 @@ type Lookup = (name: string) => string | undefined;
 /** DATABASE_URL wins, as in Rails; otherwise the parts with the production defaults of config/database.yml. */
 function databaseSection(value: Lookup): Record<string, string> {
   const ssl = sslFromMode(value('DB_SSLMODE'));
-  const withSsl = ssl === undefined ? {} : { ssl };
+  const withSsl: Record<string, string> = ssl === undefined ? {} : { ssl };
   const url = value('DATABASE_URL');
   if (url !== undefined) return { url, ...withSsl };
   const password = value('DB_PASS');

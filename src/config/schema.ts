@@ -99,15 +99,38 @@ export const tunnelSection = z
     path: ['private_key_path'],
   });
 
+/** Redis for the many-machines mode (BullMQ); without it everything runs in one process. */
+export const queueSection = z.strictObject({
+  url: z
+    .string()
+    .trim()
+    .refine((value) => /^rediss?:\/\//.test(value), 'must start with redis:// or rediss://')
+    .optional(),
+  /** Keeps several migrations on one Redis apart. */
+  prefix: nonEmpty.default('mastodon-s3-sync'),
+  /** The producer pauses while more tasks than this wait, so Redis memory stays small. */
+  max_waiting: positiveInteger.default(20_000),
+});
+
+/** The web dashboard (the original tool's Flower on port 5555). */
+export const uiSection = z.strictObject({
+  host: nonEmpty.default('127.0.0.1'),
+  port: z.coerce.number({ error: 'must be a number' }).int().min(0).max(65_535, 'must be a port number').default(5555),
+  /** Required when host is not a loopback address. */
+  token: nonEmpty.optional(),
+});
+
 export const configSchema = z.strictObject({
   database: databaseSection,
   source: storageSection,
   destination: storageSection,
   sync: syncSection.default(syncSection.parse({})),
   tunnel: tunnelSection.optional(),
+  queue: queueSection.default(queueSection.parse({})),
+  ui: uiSection.default(uiSection.parse({})),
 });
 
 export type RawConfig = z.input<typeof configSchema>;
 export type Config = z.output<typeof configSchema>;
 export type StorageSection = z.output<typeof storageSection>;
-export const sectionNames = ['database', 'source', 'destination', 'sync', 'tunnel'] as const;
+export const sectionNames = ['database', 'source', 'destination', 'sync', 'tunnel', 'queue', 'ui'] as const;

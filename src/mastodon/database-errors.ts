@@ -9,7 +9,16 @@ export interface ConnectTarget {
   readonly secrets: readonly string[];
 }
 
-const unreachableCodes = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'EPIPE']);
+const unreachableCodes = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ECONNRESET',
+  'EPIPE',
+]);
 
 /** The one-line UserError for a failed connection attempt. */
 export function connectError(error: unknown, target: ConnectTarget): UserError {
@@ -29,7 +38,7 @@ export function connectError(error: unknown, target: ConnectTarget): UserError {
       'db.no-database',
     );
   }
-  if (/unsupported startup parameter/i.test(detail)) {
+  if (/unsupported (startup parameter|options)/i.test(detail)) {
     // PgBouncer refuses the `options` parameter that makes our session read-only.
     return new UserError(
       `cannot open a read-only session through ${where}: ${detail} — point [database] host/port at PostgreSQL itself, not at PgBouncer`,
@@ -54,13 +63,22 @@ export function queryError(error: unknown, target: ConnectTarget, table: string)
   const detail = scrub(messageOf(error), target);
   const code = errorCode(error);
   if (code === '42501') {
-    return new UserError(`PostgreSQL user "${scrub(target.user, target)}" may not read "${table}": ${detail} — grant it SELECT on the Mastodon tables`, 'db.permission');
+    return new UserError(
+      `PostgreSQL user "${scrub(target.user, target)}" may not read "${table}": ${detail} — grant it SELECT on the Mastodon tables`,
+      'db.permission',
+    );
   }
   if (code === '57014') {
-    return new UserError(`a query on "${table}" was cancelled: ${detail} — retry with a smaller batch size, or check the server's load`, 'db.timeout');
+    return new UserError(
+      `a query on "${table}" was cancelled: ${detail} — retry with a smaller batch size, or check the server's load`,
+      'db.timeout',
+    );
   }
   if (isConnectionLoss(error)) {
-    return new UserError(`lost the connection to PostgreSQL at ${where}: ${detail} — check that the server is running, then resume`, 'db.unreachable');
+    return new UserError(
+      `lost the connection to PostgreSQL at ${where}: ${detail} — check that the server is running, then resume`,
+      'db.unreachable',
+    );
   }
   return error;
 }

@@ -187,7 +187,11 @@ export class MastodonDatabase {
 function connectTarget(client: pg.Client, options: DatabaseOptions): ConnectTarget {
   // node-postgres has resolved URL, fields, PG* environment variables and defaults by now.
   const resolvedPassword: unknown = (client as unknown as { password?: unknown }).password;
-  const secrets = [options.password, typeof resolvedPassword === 'string' ? resolvedPassword : undefined, urlPassword(options.connectionString)];
+  const secrets = [
+    options.password,
+    typeof resolvedPassword === 'string' ? resolvedPassword : undefined,
+    urlPassword(options.connectionString),
+  ];
   return {
     host: client.host,
     port: client.port,

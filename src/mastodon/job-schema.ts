@@ -42,7 +42,8 @@ export function jobSchema(job: JobName, tables: TableColumns, databaseName: stri
   for (const name of ['id', ...selectedColumns(model).filter((c) => c.required).map((c) => c.name)]) {
     if (!columns.has(name)) {
       throw new UserError(
-        `column "${model.table}"."${name}" does not exist in database "${databaseName}" — this does not look like a Mastodon schema this tool supports`,
+        `column "${model.table}"."${name}" does not exist in database "${databaseName}"` +
+          ' — this does not look like a Mastodon schema this tool supports',
         'db.missing-column',
       );
     }

@@ -115,8 +115,8 @@ const siteUploadStyles: StyleRule = {
   column: 'var',
   cases: [
     { values: ['thumbnail'], styles: [png('@1x'), png('@2x')] },
-    // The `ico` style (format ico) came with the favicon feature's follow-up, PR #30208.
-    { values: ['favicon'], styles: [{ name: 'ico', format: 'ico' }, ...faviconSizes.map((size) => png(String(size)))] },
+    // No `ico` style: it lived on main only from #30208 to #30375 (May–June 2024), never in a release.
+    { values: ['favicon'], styles: faviconSizes.map((size) => png(String(size))) },
     { values: ['app_icon'], styles: appIconSizes.map((size) => png(String(size))) },
   ],
   otherwise: [],
@@ -173,7 +173,8 @@ export const jobModels: { readonly [J in JobName]: JobModel & { readonly job: J 
     table: 'preview_cards',
     classPath: 'preview_cards',
     // A GIF's original style has format jpg, but `original` always keeps the DB name.
-    attachments: [attachment('image', 'images', onlyOriginal, { versioned: true, remoteUrlColumn: 'image_remote_url' })],
+    // No remote-url column at any version (`image_remote_url=` is a virtual setter).
+    attachments: [attachment('image', 'images', onlyOriginal, { versioned: true })],
     locality: { kind: 'never-local' },
     privacy: 'public',
   },

@@ -82,19 +82,18 @@ export async function openSshTunnel(options: TunnelOptions, target: TunnelTarget
 
   const sockets = new Set<Socket>();
   const server = createServer((socket) => forward(client, target, socket, sockets));
+  let port: number;
   try {
-    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
+    port = await listenOnLoopback(server);
   } catch (error) {
     client.end();
     throw error;
   }
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('the tunnel server has no TCP address');
 
   let closing: Promise<void> | undefined;
   return {
     host: '127.0.0.1',
-    port: address.port,
+    port,
     close: () => (closing ??= closeTunnel(server, sockets, client, sessionEnded)),
   };
 }
@@ -196,6 +195,16 @@ function openChannel(client: Client, target: TunnelTarget, sourceIp: string, sou
       reject(error as Error);
     }
   });
+}
+
+/** Listens on 127.0.0.1 at a port the OS picks: only this machine's processes can use the tunnel. */
+async function listenOnLoopback(server: Server): Promise<number> {
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
+  // Later accept errors (EMFILE...) fail only the connection being accepted, not the run.
+  server.on('error', () => undefined);
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('the tunnel server has no TCP address');
+  return address.port;
 }
 
 /** Pipes one accepted local connection through a new SSH channel; either side closing closes both. */

@@ -58,6 +58,7 @@ export class LiveUpdates {
   }
 
   close(): void {
+    if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#timer);
     clearTimeout(this.#pending);

@@ -33,10 +33,11 @@ export class ThroughputHistory {
   record(jobs: readonly Readonly<JobCounters>[], now: number): void {
     for (const counters of jobs) {
       const reading: LastReading = { time: now, bytes: counters.bytes, done: objectsDone(counters), finished: counters.finishedAt !== undefined };
-      const last = this.#last.get(counters.job);
+      // A job first seen now is measured from its start: a short job still gets its one sample.
+      const last = this.#last.get(counters.job) ?? { time: counters.startedAt, bytes: 0, done: 0, finished: false };
       this.#last.set(counters.job, reading);
       // A finished job gets one last sample, then its chart stops instead of trailing zeros.
-      if (last === undefined || last.finished) continue;
+      if (last.finished) continue;
       const seconds = (now - last.time) / 1000;
       if (seconds <= 0) continue;
       this.#samples.push({

@@ -53,7 +53,8 @@ export async function createScratchDatabase(): Promise<ScratchDatabase> {
     throw error;
   }
 
-  const credentials = settings.password ? `${encodeURIComponent(settings.user)}:${encodeURIComponent(settings.password)}` : encodeURIComponent(settings.user);
+  const user = encodeURIComponent(settings.user);
+  const credentials = settings.password ? `${user}:${encodeURIComponent(settings.password)}` : user;
   return {
     name,
     url: `postgres://${credentials}@${settings.host}:${settings.port}/${name}`,

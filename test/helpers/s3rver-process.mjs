@@ -5,7 +5,7 @@
 // Stops on SIGTERM or when its stdin closes (the test process is gone).
 import S3rver from 's3rver';
 
-const { directory, buckets } = JSON.parse(process.argv[2] ?? '{}');
+const { directory, buckets = [] } = JSON.parse(process.argv[2] ?? '{}');
 const server = new S3rver({
   address: '127.0.0.1',
   port: 0,

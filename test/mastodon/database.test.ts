@@ -1,6 +1,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import pg from 'pg';
 import { UserError } from '../../src/errors.js';
+import { connectError } from '../../src/mastodon/database-errors.js';
 import { MastodonDatabase, objectRefsForRow, type Row } from '../../src/mastodon/index.js';
 import {
   createImportsTable,
@@ -302,4 +304,37 @@ test('an unknown database is db.no-database, without the password from the URL',
     assert.ok(!error.message.includes(password));
     return true;
   });
+});
+
+test('an unknown host is db.unreachable', async () => {
+  await assert.rejects(MastodonDatabase.connect({ host: 'no-such-host.invalid', port: 5432, user: 'postgres', password }), (error: unknown) => {
+    assert.ok(error instanceof UserError);
+    assert.equal(error.code, 'db.unreachable');
+    assert.match(error.message, /^cannot reach PostgreSQL at no-such-host\.invalid:5432: /);
+    return true;
+  });
+});
+
+test('authentication failures map to db.auth and never echo the password', () => {
+  // The scratch server trusts every local connection, so the server's own error is built here.
+  const target = { host: 'db.example', port: 5433, user: 'mastodon', database: 'mastodon_production', secrets: [password] };
+  for (const code of ['28P01', '28000']) {
+    const serverError = new pg.DatabaseError(`password authentication failed for user "mastodon" (tried ${password})`, 0, 'error');
+    serverError.code = code;
+    const error = connectError(serverError, target);
+    assert.equal(error.code, 'db.auth');
+    assert.equal(
+      error.message,
+      'PostgreSQL at db.example:5433 rejected user "mastodon": password authentication failed for user "mastodon" (tried ***) — check [database] user and password',
+    );
+  }
+});
+
+test('a pooler refusing the read-only startup option maps to db.pooler', () => {
+  const target = { host: '127.0.0.1', port: 6432, user: 'mastodon', database: 'mastodon_production', secrets: [password] };
+  const poolerError = new pg.DatabaseError('unsupported startup parameter: options', 0, 'error');
+  poolerError.code = '08P01';
+  const error = connectError(poolerError, target);
+  assert.equal(error.code, 'db.pooler');
+  assert.match(error.message, /^cannot open a read-only session through 127\.0\.0\.1:6432: .* not at PgBouncer$/);
 });

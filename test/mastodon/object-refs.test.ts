@@ -228,7 +228,6 @@ test('site upload styles follow var', () => {
   assert.deepEqual(keysFor('thumbnail'), [`${prefix}/original/4c5d9cd04b0267d2.jpg`, `${prefix}/@1x/4c5d9cd04b0267d2.png`, `${prefix}/@2x/4c5d9cd04b0267d2.png`]);
   assert.deepEqual(keysFor('favicon'), [
     `${prefix}/original/4c5d9cd04b0267d2.jpg`,
-    `${prefix}/ico/4c5d9cd04b0267d2.ico`,
     `${prefix}/16/4c5d9cd04b0267d2.png`,
     `${prefix}/32/4c5d9cd04b0267d2.png`,
     `${prefix}/48/4c5d9cd04b0267d2.png`,

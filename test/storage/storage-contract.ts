@@ -139,7 +139,10 @@ export function runStorageContract(name: string, makeFixture: () => Promise<Stor
 
     test('a source stream failing mid-way leaves no object and keeps the old one', withFixture(async ({ storage }) => {
       await writeBytes(storage, 'kept.txt', Buffer.from('old content'));
-      for (const size of [512 * 1024, undefined]) {
+      // Unknown and large announced sizes: with a small announced size S3 streams one PUT, whose
+      // atomicity is the server's to keep (real S3 discards a short body; s3rver truncates the old
+      // object in place), so that path has its own test in s3-storage.test.ts.
+      for (const size of [undefined, 20 * 1024 * 1024]) {
         const dropped = new Error(`source connection dropped (size ${size})`);
         await assert.rejects(storage.write('kept.txt', failingStream(200 * 1024, dropped), { size }), (error) => error === dropped);
         const droppedNew = new Error(`source connection dropped again (size ${size})`);

@@ -66,7 +66,7 @@ export function failingStream(bytesBeforeError: number, error: Error, chunkSize 
  * `size` pseudo-random bytes generated on demand (never held in memory at once),
  * with the MD5 of what was produced available once the stream has ended.
  */
-export function generatedStream(size: number, chunkSize = 1024 * 1024): { stream: Readable; md5: () => string } {
+export function generatedStream(size: number, chunkSize = 64 * 1024): { stream: Readable; md5: () => string } {
   const hash = createHash('md5');
   let produced = 0;
   let digest: string | undefined;

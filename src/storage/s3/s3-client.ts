@@ -14,6 +14,9 @@ export interface S3Timeouts {
 
 export const defaultS3Timeouts: S3Timeouts = { connectionMs: 10_000, idleMs: 120_000 };
 
+const ignore = (): void => undefined;
+const silentLogger = { trace: ignore, debug: ignore, info: ignore, warn: ignore, error: ignore };
+
 export function createS3Client(options: S3StorageOptions, timeouts: S3Timeouts): S3Client {
   // Agent options rather than Agent instances: the handler then builds keep-alive agents itself
   // and keeps its 100-continue handling (a PUT refused with 403 is refused before its body is sent).
@@ -30,6 +33,9 @@ export function createS3Client(options: S3StorageOptions, timeouts: S3Timeouts):
     // Storages are passive: the transfer layer owns retries (with backoff the scheduler can see),
     // and a streamed body could not be replayed by the SDK anyway.
     maxAttempts: 1,
+    // The SDK otherwise console.warn()s on its own (e.g. for every failed streamed PUT), in the middle
+    // of the CLI's output; every failure reaches the caller as an error and is reported there.
+    logger: silentLogger,
     requestHandler: new NodeHttpHandler({
       httpAgent: agent,
       httpsAgent: agent,

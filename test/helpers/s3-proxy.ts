@@ -1,0 +1,101 @@
+/**
+ * A real HTTP proxy in front of an S3 server, for what s3rver cannot show:
+ * it records every request (method, key, headers such as x-amz-acl), and can
+ * misbehave on purpose (503 SlowDown, 500, connection resets, stalls) for a
+ * share of requests, so that tests see the client survive real faults.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface RecordedRequest {
+  method: string;
+  /** The path without the query string, e.g. `/bucket/cache/accounts/...`. */
+  path: string;
+  query: string;
+  headers: http.IncomingHttpHeaders;
+}
+
+export type Fault = 'slow-down' | 'internal-error' | 'reset' | 'stall';
+
+export interface FaultPlan {
+  /** Decides, per request, whether and how to misbehave. */
+  choose(request: RecordedRequest, index: number): Fault | undefined;
+}
+
+export interface S3Proxy {
+  endpoint: string;
+  requests: RecordedRequest[];
+  faults: Fault[];
+  setFaults(plan: FaultPlan | undefined): void;
+  close(): Promise<void>;
+}
+
+/** A plan that misbehaves on `share` of requests, deterministically from `seed`. */
+export function randomFaults(share: number, kinds: Fault[], seed = 1): FaultPlan {
+  let state = seed;
+  const next = (): number => {
+    state = (state * 1103515245 + 12345) % 2147483648;
+    return state / 2147483648;
+  };
+  return { choose: () => (next() < share ? kinds[Math.floor(next() * kinds.length)] : undefined) };
+}
+
+export async function startS3Proxy(target: string): Promise<S3Proxy> {
+  const upstream = new URL(target);
+  const requests: RecordedRequest[] = [];
+  const faults: Fault[] = [];
+  let plan: FaultPlan | undefined;
+  const sockets = new Set<import('node:net').Socket>();
+
+  const server = http.createServer((request, response) => {
+    const [path = '/', query = ''] = (request.url ?? '/').split('?');
+    const recorded: RecordedRequest = { method: request.method ?? 'GET', path: decodeURIComponent(path), query, headers: request.headers };
+    requests.push(recorded);
+    const fault = plan?.choose(recorded, requests.length - 1);
+    if (fault !== undefined) {
+      faults.push(fault);
+      request.resume();
+      switch (fault) {
+        case 'slow-down':
+          response.writeHead(503, { 'content-type': 'application/xml' }).end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>');
+          return;
+        case 'internal-error':
+          response.writeHead(500, { 'content-type': 'application/xml' }).end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>');
+          return;
+        case 'reset':
+          request.socket.destroy();
+          return;
+        case 'stall':
+          // Never answer: the client's own timeout must fire. The socket is destroyed on close().
+          return;
+      }
+    }
+    const forwarded = http.request(
+      { host: upstream.hostname, port: upstream.port, method: request.method, path: request.url, headers: request.headers },
+      (answer) => {
+        response.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(response);
+      },
+    );
+    forwarded.on('error', () => response.destroy());
+    request.pipe(forwarded);
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    requests,
+    faults,
+    setFaults(next) {
+      plan = next;
+    },
+    async close() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
