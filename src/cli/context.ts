@@ -6,6 +6,8 @@ import { MastodonDatabase } from '../mastodon/database.js';
 import { isJobName, jobNames, type JobName } from '../mastodon/object-ref.js';
 import { createStorage } from '../storage/create-storage.js';
 import type { Storage } from '../storage/storage.js';
+import { openSshTunnel } from '../tunnel/ssh-tunnel.js';
+import { databaseThroughTunnel, tunnelOptionsFromConfig, tunnelTargetFromDatabase } from '../tunnel/tunnel-config.js';
 import { databaseOptions, storageOptions } from './runtime-options.js';
 
 /** Options every command takes. */
@@ -39,8 +41,17 @@ export function parsePositiveInteger(flag: string): (value: string) => number {
   };
 }
 
+/** Connects, through the SSH tunnel when [tunnel] has a host (the tunnel closes with the database). */
 export async function connectDatabase(config: Config): Promise<MastodonDatabase> {
-  return MastodonDatabase.connect({ ...databaseOptions(config), applicationName: 'mastodon-s3-sync' });
+  const tunnelOptions = tunnelOptionsFromConfig(config.tunnel);
+  if (tunnelOptions === undefined) return MastodonDatabase.connect(databaseOptions(config.database));
+  const tunnel = await openSshTunnel(tunnelOptions, tunnelTargetFromDatabase(config.database));
+  try {
+    return await MastodonDatabase.connect({ ...databaseOptions(databaseThroughTunnel(config.database, tunnel)), afterClose: () => tunnel.close() });
+  } catch (error) {
+    await tunnel.close();
+    throw error;
+  }
 }
 
 /** Opens both storages and checks them before any object moves: a bad bucket fails in the first second, not after an hour. */

@@ -1,21 +1,12 @@
 import type { StorageOptions } from '../storage/storage-options.js';
 import type { Acl } from '../storage/storage.js';
 import type { Config, StorageSection } from '../config/schema.js';
+import type { DatabaseOptions } from '../mastodon/database.js';
 
 const mebibyte = 1024 * 1024;
 
-export interface DatabaseOptions {
-  connectionString?: string;
-  host?: string;
-  port?: number;
-  user?: string;
-  password?: string;
-  database?: string;
-  ssl?: boolean;
-}
-
-export function databaseOptions(config: Config): DatabaseOptions {
-  const { url, host, port, user, password, name, ssl } = config.database;
+export function databaseOptions(section: Config['database']): DatabaseOptions {
+  const { url, host, port, user, password, name, ssl } = section;
   return { connectionString: url, host, port, user, password, database: name, ssl };
 }
 

@@ -17,6 +17,8 @@ export interface DatabaseOptions {
   ssl?: boolean;
   /** Shown in pg_stat_activity. @defaultValue `mastodon-s3-sync` */
   applicationName?: string;
+  /** Runs after the connection ends, e.g. to close the SSH tunnel it went through. */
+  afterClose?: () => Promise<void>;
 }
 
 export interface RowQuery {
@@ -46,6 +48,7 @@ export class MastodonDatabase {
   private constructor(
     private readonly client: pg.Client,
     private readonly target: ConnectTarget,
+    private readonly afterClose: (() => Promise<void>) | undefined,
   ) {}
 
   static async connect(options: DatabaseOptions): Promise<MastodonDatabase> {
@@ -77,7 +80,7 @@ export class MastodonDatabase {
       throw connectError(error, target);
     }
 
-    const database = new MastodonDatabase(client, target);
+    const database = new MastodonDatabase(client, target, options.afterClose);
     await database.ensureReadOnly();
     return database;
   }
@@ -134,7 +137,11 @@ export class MastodonDatabase {
   }
 
   async close(): Promise<void> {
-    await this.client.end();
+    try {
+      await this.client.end();
+    } finally {
+      await this.afterClose?.();
+    }
   }
 
   private async run(sql: SqlQuery, table: string): Promise<Row[]> {

@@ -3,7 +3,8 @@ import type { JobName } from './object-ref.js';
 /**
  * What Mastodon's Paperclip declarations say about each table with attachments,
  * written as data so that a version difference is an edit to a table, not a new branch.
- * Sources: /work/shared/mastodon-storage.md section (b) and the models it cites.
+ * Sources: shared/mastodon-storage.md section (b), checked against Mastodon main df1439c
+ * (notes/mastodon-source-check.md) and the site_upload.rb history.
  */
 
 /** A non-original Paperclip style. */

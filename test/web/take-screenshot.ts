@@ -16,7 +16,8 @@ import { runStatsSource } from '../../src/web/run-stats-source.js';
 import { launchChromium } from '../helpers/browser.js';
 
 const output = process.argv[2] ?? fileURLToPath(new URL('../../docs/dashboard.png', import.meta.url));
-const seconds = 40;
+/** How long the simulated run goes before the picture: long enough for the charts to fill. */
+const seconds = 45;
 
 const stats = new RunStats();
 const tail = new LogTail();
@@ -26,82 +27,150 @@ const dashboard = await startDashboard({ source: runStatsSource(stats), port: 0,
 const browser = await launchChromium();
 
 let nextId = 109_348_000_000_000_000n;
+/** A snowflake id's Paperclip partition, as Mastodon lays keys out. */
 function partition(): string {
-  nextId += 7_919_137n;
-  return nextId.toString().padStart(18, '0').match(/.{3}/g)!.join('/');
+  nextId += 7_919_137_331n;
+  return nextId.toString().match(/.{3}/g)!.join('/');
 }
 
-function object(job: string, outcome: ObjectEvent['outcome'], key: string, bytes: number, reason?: string): void {
-  stats.transferStarted(job);
-  stats.objectDone({ job, key, outcome, bytes, reason });
+/** A fixed-seed generator, so that every picture tells the same story. */
+let seed = 20_240_611;
+function noise(): number {
+  seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+  return seed / 2_147_483_648;
 }
+
+interface SimulatedJob {
+  job: string;
+  rowsTotal: number;
+  keysPerRow: number;
+  /** Objects finished a tick (100 ms) on average. */
+  perTick: number;
+  startAfterMs: number;
+  key: (index: number) => string;
+  bytes: (index: number) => number;
+  /** Anything but 'copied', with a reason where it failed. */
+  outcome?: (index: number) => { outcome: ObjectEvent['outcome']; reason?: string } | undefined;
+}
+
+/** Drives one job through RunStats as the copy engine would: rows in batches, a pool of transfers in flight. */
+async function simulate(spec: SimulatedJob, stop: AbortSignal): Promise<void> {
+  await sleep(spec.startAfterMs);
+  const { job } = spec;
+  stats.startJob(job, spec.rowsTotal);
+  log.info(`${job}: ${spec.rowsTotal} rows`);
+  const keysTotal = Math.round(spec.rowsTotal * spec.keysPerRow);
+  let rows = 0;
+  let keys = 0;
+  let started = 0;
+  let done = 0;
+  const startTransfer = (): void => {
+    if (started >= keysTotal) return;
+    if (started >= keys) {
+      const batch = Math.min(500, spec.rowsTotal - rows);
+      const batchKeys = rows + batch >= spec.rowsTotal ? keysTotal - keys : Math.round(batch * spec.keysPerRow);
+      stats.rowsRead(job, batch, batchKeys);
+      rows += batch;
+      keys += batchKeys;
+    }
+    stats.transferStarted(job);
+    started += 1;
+  };
+  for (let index = 0; index < 16; index += 1) startTransfer();
+  for (let tick = 0; done < keysTotal && !stop.aborted; tick += 1) {
+    // A throughput that breathes like a real bucket's.
+    const wave = Math.max(0.15, 1 + 0.35 * Math.sin(tick / 11) + 0.25 * Math.sin(tick / 3.7) + 0.3 * (noise() - 0.5));
+    for (let count = Math.round(spec.perTick * wave); count > 0 && done < keysTotal; count -= 1) {
+      const special = spec.outcome?.(done);
+      const key = spec.key(done);
+      const outcome = special?.outcome ?? 'copied';
+      stats.objectDone({ job, key, outcome, bytes: outcome === 'copied' || outcome === 'skipped' ? Math.round(spec.bytes(done) * wave) : 0, reason: special?.reason });
+      if (outcome === 'failed') log.error({ key, reason: special?.reason }, `failed: ${key}`);
+      if (outcome === 'missing') log.warn({ key }, `missing from the source: ${key}`);
+      done += 1;
+      startTransfer();
+    }
+    if (tick % 60 === 59) log.info(`${job}: ${rows} of ${spec.rowsTotal} rows read`);
+    await sleep(100);
+  }
+  if (done >= keysTotal) {
+    stats.finishJob(job);
+    log.info(`${job}: finished, ${done} objects`);
+  }
+}
+
+const failedAt = new Map([
+  [5_200, 'SlowDown: Please reduce your request rate. (gave up after 5 attempts)'],
+  [9_400, 'InternalError: We encountered an internal error. Please try again. (gave up after 5 attempts)'],
+]);
 
 try {
   const page = await browser.newPage({ viewport: { width: 1200, height: 900 }, deviceScaleFactor: 1 });
   await page.goto(dashboard.url);
-  log.info({ jobs: ['accounts', 'custom_emojis', 'media_attachments', 'preview_cards'] }, 'copying accounts, custom_emojis, media_attachments, preview_cards from s3://mastodon-old (us-east-1) to s3://mastodon-media (r2)');
-
-  // Two short jobs that are already done.
-  stats.startJob('accounts', 1840);
-  stats.rowsRead('accounts', 1840, 3102);
-  for (let index = 0; index < 3102; index += 1) {
-    const outcome = index % 41 === 0 ? 'absent-style' : index % 3 === 0 ? 'skipped' : 'copied';
-    object('accounts', outcome, `accounts/avatars/${partition()}/original/avatar.png`, outcome === 'absent-style' ? 0 : 48_000 + (index % 17) * 9_000);
-  }
-  stats.finishJob('accounts');
-  log.info('accounts: 3102 objects, 97.1 MB copied');
-
-  stats.startJob('custom_emojis', 312);
-  stats.rowsRead('custom_emojis', 312, 624);
-  for (let index = 0; index < 622; index += 1) object('custom_emojis', index % 2 === 0 ? 'copied' : 'skipped', `custom_emojis/images/000/000/${index}/original/emoji.png`, 6_400);
-  for (const name of ['blobcat_heart', 'ms_rainbow_flag']) {
-    const key = `custom_emojis/images/000/000/${name.length}00/original/${name}.png`;
-    object('custom_emojis', 'missing', key, 0, 'in neither cache/ variant of the source');
-    log.warn({ key }, `missing from the source: ${key}`);
-  }
-  stats.finishJob('custom_emojis');
-
-  // Two that run while the page watches, at a throughput that breathes like a real bucket's.
-  stats.startJob('media_attachments', 48_210);
-  stats.rowsRead('media_attachments', 2000, 3870);
-  setTimeout(() => {
-    stats.startJob('preview_cards', 9_744);
-    log.info('preview_cards: 9744 rows');
-  }, 8000);
-  const start = Date.now();
-  let rowsRead = 2000;
-  for (let tick = 0; Date.now() - start < seconds * 1000; tick += 1) {
-    const wave = 1 + 0.45 * Math.sin(tick / 9) + 0.2 * Math.sin(tick / 2.3);
-    for (let index = 0; index < Math.round(60 * wave); index += 1) {
-      if (stats.jobs().find((job) => job.job === 'media_attachments')!.keys <= 60 + rowsRead * 1.9 && rowsRead < 48_210) {
-        stats.rowsRead('media_attachments', 2000, 3870);
-        rowsRead += 2000;
-      }
-      const id = partition();
-      object('media_attachments', index % 7 === 0 ? 'skipped' : 'copied', `media_attachments/files/${id}/small/image.jpeg`, Math.round(180_000 * wave));
-    }
-    if (tick === 150 || tick === 260) {
-      const key = `media_attachments/files/${partition()}/original/${tick === 150 ? 'video.mp4' : 'photo.heic'}`;
-      const reason = tick === 150 ? 'SlowDown: Please reduce your request rate (gave up after 5 attempts)' : 'InternalError: We encountered an internal error. Please try again. (gave up after 5 attempts)';
-      object('media_attachments', 'failed', key, 0, reason);
-      log.error({ key, reason }, `failed: ${key}`);
-    }
-    if (tick === 210) object('media_attachments', 'missing', `media_attachments/files/${partition()}/original/audio.ogg`, 0, 'in neither cache/ variant of the source');
-    if (stats.jobs().some((job) => job.job === 'preview_cards')) {
-      for (let index = 0; index < Math.round(12 * wave); index += 1) {
-        if (index === 0) stats.rowsRead('preview_cards', 8, 8);
-        object('preview_cards', 'copied', `cache/preview_cards/images/${partition()}/original/card.jpg`, 42_000);
-      }
-    }
-    for (let index = 0; index < 8; index += 1) stats.transferStarted('media_attachments');
-    for (let index = 0; index < 8; index += 1) stats.objectDone({ job: 'media_attachments', key: `media_attachments/files/${partition()}/original/image.jpeg`, outcome: 'copied', bytes: 350_000 });
-    if (tick % 50 === 49) log.info(`media_attachments: ${rowsRead} of 48210 rows read`);
-    await sleep(100);
-  }
-  for (let index = 0; index < 16; index += 1) stats.transferStarted('media_attachments');
-  for (let index = 0; index < 4; index += 1) stats.transferStarted('preview_cards');
-  await sleep(1200);
+  log.info('copying accounts, custom_emojis, media_attachments, preview_cards from s3.us-east-1.amazonaws.com/mastodon-old to r2.cloudflarestorage.com/mastodon-media');
+  const stop = new AbortController();
+  const jobs = Promise.all([
+    simulate(
+      {
+        job: 'accounts',
+        rowsTotal: 1840,
+        keysPerRow: 1.7,
+        perTick: 34,
+        startAfterMs: 0,
+        key: (index) => `accounts/${index % 2 === 0 ? 'avatars' : 'headers'}/${partition()}/original/${index % 2 === 0 ? 'avatar' : 'header'}.png`,
+        bytes: (index) => 48_000 + (index % 17) * 9_000,
+        outcome: (index) => (index % 41 === 0 ? { outcome: 'absent-style' } : index % 3 === 0 ? { outcome: 'skipped' } : undefined),
+      },
+      stop.signal,
+    ),
+    simulate(
+      {
+        job: 'custom_emojis',
+        rowsTotal: 312,
+        keysPerRow: 2,
+        perTick: 14,
+        startAfterMs: 9_500,
+        key: (index) => `custom_emojis/images/000/000/${String(index).padStart(3, '0')}/${index % 2 === 0 ? 'original' : 'static'}/emoji.png`,
+        bytes: () => 6_400,
+        outcome: (index) => (index === 130 || index === 402 ? { outcome: 'missing', reason: 'in neither cache/ variant of the source' } : index % 2 === 1 ? { outcome: 'skipped' } : undefined),
+      },
+      stop.signal,
+    ),
+    simulate(
+      {
+        job: 'media_attachments',
+        rowsTotal: 48_210,
+        keysPerRow: 1.93,
+        perTick: 62,
+        startAfterMs: 2_000,
+        key: (index) => `media_attachments/files/${partition()}/${index % 2 === 0 ? 'original' : 'small'}/${['photo.jpeg', 'video.mp4', 'photo.heic', 'image.png'][index % 4]}`,
+        bytes: (index) => (index % 2 === 0 ? 420_000 : 38_000),
+        outcome: (index) => {
+          const reason = failedAt.get(index);
+          if (reason !== undefined) return { outcome: 'failed', reason };
+          if (index === 7_700) return { outcome: 'missing', reason: 'in neither cache/ variant of the source' };
+          return index % 7 === 0 ? { outcome: 'skipped' } : undefined;
+        },
+      },
+      stop.signal,
+    ),
+    simulate(
+      {
+        job: 'preview_cards',
+        rowsTotal: 9_744,
+        keysPerRow: 1,
+        perTick: 13,
+        startAfterMs: 14_000,
+        key: () => `cache/preview_cards/images/${partition()}/original/card.jpg`,
+        bytes: () => 42_000,
+      },
+      stop.signal,
+    ),
+  ]);
+  await sleep(seconds * 1000);
   await page.screenshot({ path: output, fullPage: true });
+  stop.abort();
+  await jobs;
   console.log(`wrote ${output}`);
 } finally {
   await browser.close();

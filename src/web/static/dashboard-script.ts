@@ -48,6 +48,9 @@ export const dashboardScript = String.raw`
     return (unit === 0 ? String(Math.round(value)) : value.toFixed(1)) + ' ' + units[unit];
   }
 
+  /** Objects a second: a decimal only where it tells something. */
+  function rate(value) { return value >= 100 ? count(Math.round(value)) : value.toFixed(1); }
+
   function duration(seconds) {
     seconds = Math.round(seconds);
     if (seconds < 60) return seconds + 's';
@@ -141,7 +144,7 @@ export const dashboardScript = String.raw`
     var parts = cards.get(job.job) || createCard(job.job);
     if (!parts.card.isConnected) jobsEl.append(parts.card);
     parts.card.dataset.state = job.state;
-    parts.card.dataset.problems = job.failed + job.missing > 0 ? 'yes' : 'no';
+    parts.card.dataset.failed = job.failed > 0 ? 'yes' : 'no';
     setText(parts.badge, job.state === 'finished' ? (job.failed > 0 ? 'finished · ' + count(job.failed) + ' failed' : 'finished') : 'running');
     var total = Math.max(job.expected, 1);
     outcomes.forEach(function (outcome) { parts.segments[outcome].style.width = (job[outcome] * 100 / total) + '%'; });
@@ -161,7 +164,8 @@ export const dashboardScript = String.raw`
   /** bytes/s as a filled area, objects/s as a dashed line on its own scale, over the last ten minutes. */
   function renderChart(parts, job) {
     var list = samples.get(job.job) || [];
-    var end = job.finishedAt !== null ? job.finishedAt : Date.now();
+    // A finished job's last sample lands on the tick after it finished: keep it on the chart.
+    var end = job.finishedAt !== null ? Math.max(job.finishedAt, list.length > 0 ? list[list.length - 1].time : 0) : Date.now();
     var start = Math.max(job.startedAt, end - chartWindowMs);
     var span = Math.max(end - start, 10 * 1000);
     var visible = list.filter(function (sample) { return sample.time >= start; });
@@ -175,18 +179,18 @@ export const dashboardScript = String.raw`
     } else {
       var first = visible[0];
       var line = 'M' + x(first.time - 1000) + ',' + y(first.bytesPerSecond, peakBytes);
-      var rate = 'M' + x(first.time - 1000) + ',' + y(first.objectsPerSecond, peakObjects);
+      var ratePath = 'M' + x(first.time - 1000) + ',' + y(first.objectsPerSecond, peakObjects);
       visible.forEach(function (sample) {
         line += ' L' + x(sample.time) + ',' + y(sample.bytesPerSecond, peakBytes);
-        rate += ' L' + x(sample.time) + ',' + y(sample.objectsPerSecond, peakObjects);
+        ratePath += ' L' + x(sample.time) + ',' + y(sample.objectsPerSecond, peakObjects);
       });
       var last = visible[visible.length - 1];
       parts.area.setAttribute('d', line + ' L' + x(last.time) + ',72 L' + x(first.time - 1000) + ',72 Z');
-      parts.rateLine.setAttribute('d', rate);
+      parts.rateLine.setAttribute('d', ratePath);
     }
     var current = visible.length > 0 && job.state === 'running' ? visible[visible.length - 1] : null;
     setText(parts.bytesLabel, (current ? bytes(current.bytesPerSecond) + '/s now' : 'throughput') + ' · peak ' + bytes(peakBytes) + '/s');
-    setText(parts.objectsLabel, (current ? current.objectsPerSecond.toFixed(1) + ' objects/s now' : 'objects/s') + ' · peak ' + peakObjects.toFixed(1));
+    setText(parts.objectsLabel, (current ? rate(current.objectsPerSecond) + ' objects/s now' : 'objects/s') + ' · peak ' + rate(peakObjects));
   }
 
   function renderOverview(jobs) {
@@ -220,7 +224,7 @@ export const dashboardScript = String.raw`
       var row = el('tr');
       var outcome = el('td');
       outcome.append(el('span', 'outcome ' + failure.outcome, failure.outcome));
-      row.append(el('td', 'time', clock(failure.time)), el('td', 'job', failure.job), outcome, el('td', 'key', failure.key), el('td', 'reason', failure.reason));
+      row.append(el('td', 'time', clock(failure.time)), el('td', 'job-name', failure.job), outcome, el('td', 'key', failure.key), el('td', 'reason', failure.reason));
       body.append(row);
     });
   }

@@ -37,7 +37,7 @@ main { max-width: 1280px; margin: 0 auto; padding: 22px 28px 40px; display: grid
 .job h3 { margin: 0; font-size: 15px; font-weight: 650; font-family: var(--mono); }
 .badge { font-size: 11.5px; font-weight: 600; padding: 2px 9px; border-radius: 999px; background: var(--accent-soft); color: var(--accent); text-transform: uppercase; letter-spacing: .5px; }
 .job[data-state="finished"] .badge { background: rgba(31, 157, 85, .12); color: var(--copied); }
-.job[data-state="finished"][data-problems="yes"] .badge { background: rgba(217, 63, 63, .12); color: var(--failed); }
+.job[data-state="finished"][data-failed="yes"] .badge { background: rgba(217, 63, 63, .12); color: var(--failed); }
 .bar { height: 12px; border-radius: 6px; background: var(--track); overflow: hidden; display: flex; }
 .bar span { height: 100%; transition: width .4s ease; }
 .bar .copied { background: var(--copied); } .bar .skipped { background: var(--skipped); } .bar .missing { background: var(--missing); }
