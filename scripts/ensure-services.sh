@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Makes sure the services the tests talk to are up on 127.0.0.1: PostgreSQL (5432, trust auth
-# for local TCP connections) and Redis (6379). Starts them when stopped and installs them with
-# apt-get when absent, so that `npm test` also works on a bare Debian machine.
+# Makes sure what the tests talk to is there: PostgreSQL on 127.0.0.1:5432 (trust auth for local
+# TCP connections), Redis on 127.0.0.1:6379, and Debian's Chromium for the dashboard tests.
+# Starts the services when stopped and installs them with apt-get when absent, so that
+# `npm test` also works on a bare Debian machine.
 set -euo pipefail
 
 log() { printf 'ensure-services: %s\n' "$*" >&2; }
@@ -43,5 +44,12 @@ ensure_redis() {
   log "Redis does not answer on 127.0.0.1:6379"; exit 1
 }
 
+ensure_browser() {
+  # The dashboard tests drive Debian's Chromium (a browser download of Playwright's own cannot be fetched here).
+  if [ -x /usr/bin/chromium ]; then return; fi
+  apt_install --no-install-recommends chromium
+}
+
 ensure_postgres
 ensure_redis
+ensure_browser

@@ -42,6 +42,12 @@ export function parsePositiveInteger(flag: string): (value: string) => number {
 }
 
 /** Connects, through the SSH tunnel when [tunnel] has a host (the tunnel closes with the database). */
+export function parsePort(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65_535) throw new UserError(`--ui-port must be a port number (0-65535), not "${value}"`, 'cli.invalid-option');
+  return parsed;
+}
+
 export async function connectDatabase(config: Config): Promise<MastodonDatabase> {
   const tunnelOptions = tunnelOptionsFromConfig(config.tunnel);
   if (tunnelOptions === undefined) return MastodonDatabase.connect(databaseOptions(config.database));

@@ -1,7 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, UserError } from '../errors.js';
 import { jobNames } from '../mastodon/object-ref.js';
-import { parsePositiveInteger } from './context.js';
+import { parsePort, parsePositiveInteger } from './context.js';
 
 const programName = 'mastodon-s3-sync';
 
@@ -27,6 +27,11 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--dev', 'dev mode: 10 rows per job unless --limit says otherwise, verbose log')
     .option('--dry-run', 'report what would be copied; write nothing')
     .addOption(new Option('--concurrency <n>', 'transfers in flight (default: [sync] concurrency, 16)').argParser(parsePositiveInteger('--concurrency')))
+    .option('--ui', 'serve the web dashboard while the run lasts (default http://127.0.0.1:5555)')
+    .option('--ui-host <host>', 'dashboard address (default: [ui] host, 127.0.0.1); any other than loopback needs a token')
+    .option('--ui-port <port>', 'dashboard port (default: [ui] port, 5555)', parsePort)
+    .option('--ui-token <token>', 'require this bearer token for the dashboard (default: [ui] token)')
+    .option('--ui-linger', 'keep the dashboard up after the run until Ctrl-C')
     .action(async (jobs: string[], options) => {
       const { syncCommand } = await import('./commands/sync.js');
       setExitCode(await syncCommand(jobs, options));

@@ -1,19 +1,9 @@
 import { Writable } from 'node:stream';
 import cliProgress from 'cli-progress';
 import type { Logger } from '../log.js';
-import type { JobCounters, RunStats } from '../stats/run-stats.js';
+import { expectedKeys, objectsDone, type JobCounters, type RunStats } from '../stats/run-stats.js';
 import { formatBytes } from './format.js';
 
-/** Objects finished so far, whatever their outcome. */
-export function objectsDone(counters: JobCounters): number {
-  return counters.copied + counters.skipped + counters.missing + counters.absentStyle + counters.failed;
-}
-
-/** Keys the whole job will have, extrapolated from the rows read so far. */
-export function expectedKeys(counters: JobCounters): number {
-  if (counters.rowsTotal === undefined || counters.rows === 0 || counters.rows >= counters.rowsTotal) return counters.keys;
-  return Math.round((counters.keys / counters.rows) * counters.rowsTotal);
-}
 
 interface Display {
   /** Where log lines go while the display is up, so that they do not tear the bars. */

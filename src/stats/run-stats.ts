@@ -140,3 +140,14 @@ export class RunStats extends EventEmitter<RunStatsEvents> {
     return counters;
   }
 }
+
+/** Objects finished so far, whatever their outcome. */
+export function objectsDone(counters: JobCounters): number {
+  return counters.copied + counters.skipped + counters.missing + counters.absentStyle + counters.failed;
+}
+
+/** Keys the whole job will have, extrapolated from the rows read so far. */
+export function expectedKeys(counters: JobCounters): number {
+  if (counters.rowsTotal === undefined || counters.rows === 0 || counters.rows >= counters.rowsTotal) return counters.keys;
+  return Math.round((counters.keys / counters.rows) * counters.rowsTotal);
+}

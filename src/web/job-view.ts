@@ -1,5 +1,4 @@
-import { expectedKeys, objectsDone } from '../cli/progress.js';
-import type { JobCounters } from '../stats/run-stats.js';
+import { expectedKeys, objectsDone, type JobCounters } from '../stats/run-stats.js';
 
 /** One job as the page and `/api/jobs` show it: the raw counters plus what the progress bar derives. */
 export interface JobView {

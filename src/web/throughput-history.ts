@@ -1,5 +1,4 @@
-import { objectsDone } from '../cli/progress.js';
-import type { JobCounters } from '../stats/run-stats.js';
+import { objectsDone, type JobCounters } from '../stats/run-stats.js';
 
 /** A job's throughput over one tick. `seq` orders samples across jobs so a client can ask for what it has not seen. */
 export interface ThroughputSample {

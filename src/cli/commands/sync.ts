@@ -6,13 +6,24 @@ import { defaultRetryPolicy } from '../../transfer/retry.js';
 import { ExitCode } from '../../errors.js';
 import { commandLogger, connectDatabase, loadCommandConfig, openStorages, parseJobNames, type CommonOptions } from '../context.js';
 import { createDisplay } from '../progress.js';
+import { RunDashboard, type DashboardFlags } from '../run-dashboard.js';
 import { summaryRecord, summaryTable } from '../summary.js';
 
-export interface SyncCommandOptions extends CommonOptions {
+export interface SyncCommandOptions extends CommonOptions, DashboardFlags {
   limit?: number;
   dev?: boolean;
   dryRun?: boolean;
   concurrency?: number;
+}
+
+function untilSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      process.off('SIGINT', done).off('SIGTERM', done);
+      resolve();
+    };
+    process.on('SIGINT', done).on('SIGTERM', done);
+  });
 }
 
 /** The original tool's dev mode ran a handful of rows; so does ours unless --limit says otherwise. */
@@ -23,7 +34,8 @@ export async function syncCommand(jobArguments: string[], options: SyncCommandOp
   const config = await loadCommandConfig(options);
   const interactive = process.stderr.isTTY === true && options.json !== true;
   const display = createDisplay(interactive);
-  const log = commandLogger(options, display.logSink);
+  const dashboard = RunDashboard.for(options);
+  const log = commandLogger(options, dashboard.logSink(display.logSink));
   const database = await connectDatabase(config);
   try {
     const { source, destination } = await openStorages(config, options.dryRun === true ? 'read' : 'write');
@@ -33,6 +45,8 @@ export async function syncCommand(jobArguments: string[], options: SyncCommandOp
       log.info({ jobs, source: source.description, destination: destination.description, dryRun }, `${dryRun ? 'dry run: ' : ''}copying ${jobs.join(', ')} from ${source.description} to ${destination.description}`);
 
       const stats = new RunStats();
+      const dashboardUrl = await dashboard.start(options, config, stats);
+      if (dashboardUrl !== undefined) log.info(`dashboard at ${dashboardUrl}`);
       const stop = new AbortController();
       const onSignal = (signal: NodeJS.Signals): void => {
         if (stop.signal.aborted) process.exit(ExitCode.interrupted);
@@ -61,10 +75,14 @@ export async function syncCommand(jobArguments: string[], options: SyncCommandOp
       }
       const jobsRun = stats.jobs();
       process.stdout.write(options.json === true ? `${JSON.stringify(summaryRecord(jobsRun, dryRun))}\n` : `${summaryTable(jobsRun, dryRun)}\n`);
+      if (dashboardUrl !== undefined && options.uiLinger === true && !stop.signal.aborted) {
+        log.info(`run finished; the dashboard stays at ${dashboardUrl} until Ctrl-C`);
+        await untilSignal();
+      }
       if (stop.signal.aborted) return ExitCode.interrupted;
       return stats.failed > 0 ? ExitCode.someObjectsFailed : ExitCode.ok;
     } finally {
-      await Promise.all([source.close(), destination.close()]);
+      await Promise.all([source.close(), destination.close(), dashboard.close()]);
     }
   } finally {
     await database.close();

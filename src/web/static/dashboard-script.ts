@@ -167,7 +167,8 @@ export const dashboardScript = String.raw`
     // A finished job's last sample lands on the tick after it finished: keep it on the chart.
     var end = job.finishedAt !== null ? Math.max(job.finishedAt, list.length > 0 ? list[list.length - 1].time : 0) : Date.now();
     var start = Math.max(job.startedAt, end - chartWindowMs);
-    var span = Math.max(end - start, 10 * 1000);
+    // A running job's chart starts ten seconds wide rather than stretching its first samples across.
+    var span = job.state === 'running' ? Math.max(end - start, 10 * 1000) : Math.max(end - start, 1);
     var visible = list.filter(function (sample) { return sample.time >= start; });
     var peakBytes = visible.reduce(function (max, sample) { return Math.max(max, sample.bytesPerSecond); }, 0);
     var peakObjects = visible.reduce(function (max, sample) { return Math.max(max, sample.objectsPerSecond); }, 0);
