@@ -1,5 +1,5 @@
-import { loadConfig } from '../config/load-config.js';
-import type { Config } from '../config/schema.js';
+import { loadConfig, loadDatabaseOnlyConfig } from '../config/load-config.js';
+import type { Config, DatabaseOnlyConfig } from '../config/schema.js';
 import { UserError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import { MastodonDatabase } from '../mastodon/database.js';
@@ -20,6 +20,10 @@ export interface CommonOptions {
 
 export async function loadCommandConfig(options: CommonOptions): Promise<Config> {
   return (await loadConfig({ configPath: options.config, mastodonEnvPath: options.mastodonEnv })).config;
+}
+
+export async function loadDatabaseCommandConfig(options: CommonOptions): Promise<DatabaseOnlyConfig> {
+  return (await loadDatabaseOnlyConfig({ configPath: options.config, mastodonEnvPath: options.mastodonEnv })).config;
 }
 
 export function commandLogger(options: CommonOptions & { dev?: boolean }, destination?: NodeJS.WritableStream): Logger {
@@ -48,7 +52,7 @@ export function parsePort(value: string): number {
   return parsed;
 }
 
-export async function connectDatabase(config: Config): Promise<MastodonDatabase> {
+export async function connectDatabase(config: Pick<Config, 'database' | 'tunnel'>): Promise<MastodonDatabase> {
   const tunnelOptions = tunnelOptionsFromConfig(config.tunnel);
   if (tunnelOptions === undefined) return MastodonDatabase.connect(databaseOptions(config.database));
   const tunnel = await openSshTunnel(tunnelOptions, tunnelTargetFromDatabase(config.database));

@@ -4,7 +4,7 @@ import { parse as parseIni } from 'ini';
 import type { z } from 'zod';
 import { UserError } from '../errors.js';
 import { readMastodonEnv } from './mastodon-env.js';
-import { configSchema, sectionNames, type Config } from './schema.js';
+import { configSchema, databaseOnlyConfigSchema, sectionNames, type Config, type DatabaseOnlyConfig } from './schema.js';
 
 export const defaultConfigPath = 'private/config.ini';
 export const configPathVariable = 'MASTODON_S3_SYNC_CONFIG';
@@ -12,8 +12,8 @@ const envPrefix = 'MASTODON_S3_SYNC_';
 
 type RawSections = Record<string, Record<string, unknown>>;
 
-export interface LoadedConfig {
-  config: Config;
+export interface LoadedConfig<T = Config> {
+  config: T;
   /** The file read, or undefined when everything came from the environment. */
   path: string | undefined;
 }
@@ -31,6 +31,17 @@ export interface ConfigSources {
  * MASTODON_S3_SYNC_<SECTION>_<KEY> variables. Then validates the result.
  */
 export async function loadConfig(sources: ConfigSources = {}): Promise<LoadedConfig> {
+  const { sections, path: filePath } = await readConfigSections(sources);
+  return { config: validateConfig(sections), path: filePath };
+}
+
+/** Like loadConfig, for commands that need only [database] (and [tunnel]): storages may be left out. */
+export async function loadDatabaseOnlyConfig(sources: ConfigSources = {}): Promise<LoadedConfig<DatabaseOnlyConfig>> {
+  const { sections, path: filePath } = await readConfigSections(sources);
+  return { config: parseSections(databaseOnlyConfigSchema, sections), path: filePath };
+}
+
+async function readConfigSections(sources: ConfigSources): Promise<{ sections: RawSections; path: string | undefined }> {
   const env = sources.env ?? process.env;
   const chosenPath = sources.configPath ?? env[configPathVariable];
   const filePath = chosenPath ?? defaultConfigPath;
@@ -45,7 +56,7 @@ export async function loadConfig(sources: ConfigSources = {}): Promise<LoadedCon
   const higher = mergeSections(fromFile ?? {}, fromEnv);
   const fromMastodon = sources.mastodonEnvPath === undefined ? {} : await readMastodonEnv(sources.mastodonEnvPath);
   const merged = mergeSections(underHigherLayers(fromMastodon, higher), higher);
-  return { config: validateConfig(merged), path: fromFile === undefined ? undefined : path.resolve(filePath) };
+  return { sections: merged, path: fromFile === undefined ? undefined : path.resolve(filePath) };
 }
 
 const databaseParts = ['host', 'port', 'user', 'password', 'name'];
@@ -70,7 +81,11 @@ function underHigherLayers(lower: RawSections, higher: RawSections): RawSections
 
 /** Pure: raw sections in, a typed config out, or a UserError with one line per problem. */
 export function validateConfig(raw: RawSections): Config {
-  const result = configSchema.safeParse(raw, { reportInput: true });
+  return parseSections(configSchema, raw);
+}
+
+function parseSections<S extends z.ZodType>(schema: S, raw: RawSections): z.output<S> {
+  const result = schema.safeParse(raw, { reportInput: true });
   if (result.success) return result.data;
   const lines = result.error.issues.map(describeIssue);
   throw new UserError(lines.join('\n'), 'config.invalid');

@@ -130,7 +130,14 @@ export const configSchema = z.strictObject({
   ui: uiSection.default(uiSection.parse({})),
 });
 
+/** For commands that read only the database (`keys`): no storage needs to be configured. */
+export const databaseOnlyConfigSchema = configSchema.extend({
+  source: storageSection.optional(),
+  destination: storageSection.optional(),
+});
+
 export type RawConfig = z.input<typeof configSchema>;
+export type DatabaseOnlyConfig = z.output<typeof databaseOnlyConfigSchema>;
 export type Config = z.output<typeof configSchema>;
 export type StorageSection = z.output<typeof storageSection>;
 export const sectionNames = ['database', 'source', 'destination', 'sync', 'tunnel', 'queue', 'ui'] as const;

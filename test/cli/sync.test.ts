@@ -155,6 +155,13 @@ describe('sync accounts and media_attachments from S3 to S3', () => {
     ]);
   });
 
+  test('keys needs only [database]', async () => {
+    const databaseOnly = await instance.writeConfig({ source: null, destination: null }, 'database-only.ini');
+    const result = await runCli(['keys', 'media_attachments', '--config', databaseOnly]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout.trim().split('\n').length, 5);
+  });
+
   test('--limit caps the rows of each job', async () => {
     const result = await runCli(['keys', 'accounts', '--config', config, '--limit', '1']);
     assert.equal(result.code, 0, result.stderr);

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { ExitCode } from '../../errors.js';
 import { referencedObjects, resolveJobs } from '../../sync/plan.js';
-import { connectDatabase, loadCommandConfig, parseJobNames, type CommonOptions } from '../context.js';
+import { connectDatabase, loadDatabaseCommandConfig, parseJobNames, type CommonOptions } from '../context.js';
 
 export interface KeysCommandOptions extends CommonOptions {
   limit?: number;
@@ -10,7 +10,7 @@ export interface KeysCommandOptions extends CommonOptions {
 /** Prints every key the database references, one a line, without touching any storage. */
 export async function keysCommand(jobArguments: string[], options: KeysCommandOptions): Promise<number> {
   const requestedJobs = parseJobNames(jobArguments);
-  const config = await loadCommandConfig(options);
+  const config = await loadDatabaseCommandConfig(options);
   const database = await connectDatabase(config);
   try {
     for (const job of await resolveJobs(database, requestedJobs)) {
