@@ -113,6 +113,29 @@ describe('every job, ACLs, and fs storages', () => {
     for (const put of puts) assert.equal(put.headers['x-amz-acl'], undefined, put.path);
   });
 
+  test('same endpoint and credentials: server-side CopyObject, metadata and ACL passed explicitly', async () => {
+    const sourceProxy = await startS3Proxy(instance.sourceServer.endpoint);
+    try {
+      const { createTestBucket, getTestObject } = await import('../helpers/s3-server.js');
+      await createTestBucket(instance.source, 'same-server');
+      const sameServer = (bucket: string): Record<string, string> => ({ type: 's3', endpoint: sourceProxy.endpoint, bucket, access_key_id: 'S3RVER', secret_access_key: 'S3RVER' });
+      const config = await instance.writeConfig({ source: sameServer('old-media'), destination: sameServer('same-server') }, 'same-server.ini');
+      const result = await runCli(['sync', 'backups', 'custom_emojis', '--config', config, '--json']);
+      assert.equal(result.code, 0, result.stderr);
+      const copies = sourceProxy.requests.filter((request) => request.method === 'PUT' && request.headers['x-amz-copy-source'] !== undefined);
+      assert.equal(copies.length, 5);
+      assert.equal(sourceProxy.requests.filter((request) => request.method === 'GET' && request.path.startsWith('/old-media/')).length, 0, 'no object bytes went through the client');
+      const backup = copies.find((request) => request.path.includes('/backups/'));
+      assert.equal(backup?.headers['x-amz-acl'], 'private');
+      const emoji = await getTestObject(instance.source, 'same-server', 'custom_emojis/images/000/000/042/static/e1e2e3e4e5e6e7e8.png');
+      assert.equal(emoji?.body.toString(), 'emoji-static');
+      assert.equal(emoji?.contentType, 'image/png');
+      assert.equal(emoji?.cacheControl, 'public, max-age=315576000, immutable');
+    } finally {
+      await sourceProxy.close();
+    }
+  });
+
   test('S3 to a directory, then that directory back to S3', async () => {
     const system = path.join(instance.directory, 'public', 'system');
     await mkdir(system, { recursive: true });
