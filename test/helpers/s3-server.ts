@@ -11,6 +11,7 @@
  * checked; any secret is accepted.
  */
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -107,6 +108,16 @@ export async function putTestObject(
       ...(metadata.cacheControl !== undefined ? { CacheControl: metadata.cacheControl } : {}),
     }),
   );
+}
+
+/** Seeds a large object from a stream (multipart, 8 MB parts), without holding it in memory. */
+export async function uploadTestStream(client: S3Client, bucket: string, key: string, body: Readable, metadata: { contentType?: string } = {}): Promise<void> {
+  await new Upload({
+    client,
+    params: { Bucket: bucket, Key: key, Body: body, ...(metadata.contentType !== undefined ? { ContentType: metadata.contentType } : {}) },
+    partSize: 8 * 1024 * 1024,
+    queueSize: 2,
+  }).done();
 }
 
 export interface TestObject {
