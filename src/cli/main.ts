@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, UserError } from '../errors.js';
 import { jobNames } from '../mastodon/object-ref.js';
 import { parsePort, parsePositiveInteger } from './context.js';
+import { parseQueueUrl } from './queue-options.js';
 
 const programName = 'mastodon-s3-sync';
 
@@ -32,9 +33,85 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--ui-port <port>', 'dashboard port (default: [ui] port, 5555)', parsePort)
     .option('--ui-token <token>', 'require this bearer token for the dashboard (default: [ui] token)')
     .option('--ui-linger', 'keep the dashboard up after the run until Ctrl-C')
+    .option('--state <path>', 'the state file (journal) (default: [sync] state_path, else state.sqlite beside the config file)')
+    .option('--no-state', 'keep no state: check every object against both storages')
+    .option('--inventory', 'list the destination first and re-check the state file against it (default: only until a full run has completed)')
+    .option('--no-inventory', 'never list the destination; check unknown objects one by one')
+    .option('--retry-failed', 'only the keys the state file holds as failed or missing')
+    .option('--since <time>', 'only rows changed since this ISO 8601 time (UTC unless it has an offset), or "last": since the last completed sync')
+    .option('--local-only', 'leave out cache/ objects (remote media Mastodon can fetch again)')
+    .option('--grace-period <seconds>', `after Ctrl-C/SIGTERM, how long transfers in flight may finish before they are abandoned (default 30)`, parsePositiveInteger('--grace-period'))
     .action(async (jobs: string[], options) => {
       const { syncCommand } = await import('./commands/sync.js');
       setExitCode(await syncCommand(jobs, options));
+    });
+
+  commonOptions(program.command('report'))
+    .description('print per-job counts from the state file and write the failed and missing keys')
+    .argument('[jobs...]', jobsHelp)
+    .option('--state <path>', 'the state file (default: [sync] state_path, else state.sqlite beside the config file)')
+    .addOption(new Option('--format <format>', 'how to write the keys').choices(['csv', 'jsonl']))
+    .option('--output <file>', 'write the keys to this file (default: stdout when --format is given)')
+    .option('--include-absent', 'also list derived styles absent from the source')
+    .action(async (jobs: string[], options) => {
+      const { reportCommand } = await import('./commands/report.js');
+      setExitCode(await reportCommand(jobs, options));
+    });
+
+  commonOptions(program.command('verify'))
+    .description('check that every referenced key is in [destination] with the size (and MD5) it has in [source]; read-only')
+    .argument('[jobs...]', jobsHelp)
+    .option('--limit <rows>', 'at most this many rows per job', parsePositiveInteger('--limit'))
+    .option('--local-only', 'leave out cache/ objects')
+    .option('--concurrency <n>', 'listings in flight (default 8)', parsePositiveInteger('--concurrency'))
+    .action(async (jobs: string[], options) => {
+      const { verifyCommand } = await import('./commands/verify.js');
+      setExitCode(await verifyCommand(jobs, options));
+    });
+
+  commonOptions(program.command('orphans'))
+    .description('list objects no database row references (read-only: it never deletes)')
+    .addOption(new Option('--in <storage>', 'which storage to look in').choices(['source', 'destination']).makeOptionMandatory())
+    .addOption(new Option('--format <format>', 'how to write the keys (default: one key a line)').choices(['text', 'csv', 'jsonl']))
+    .option('--output <file>', 'write the keys to this file instead of stdout')
+    .option('--unrecognized', 'also list the keys that are not Mastodon-shaped (otherwise only counted)')
+    .action(async (options) => {
+      const { orphansCommand } = await import('./commands/orphans.js');
+      setExitCode(await orphansCommand(options));
+    });
+
+  const queueOption = (): Option => new Option('--queue <url>', 'the queue\'s Redis, e.g. redis://10.0.0.1:6379 (default: [queue] url)').argParser(parseQueueUrl);
+
+  commonOptions(program.command('enqueue'))
+    .description('put a copy task for every key the jobs reference in the Redis queue, for workers on any machine (resumes where it stopped)')
+    .argument('[jobs...]', jobsHelp)
+    .addOption(queueOption())
+    .option('--limit <rows>', 'at most this many rows per job (the next enqueue goes on from there)', parsePositiveInteger('--limit'))
+    .option('--from-start', 'queue jobs an earlier enqueue finished again, from their first row')
+    .option('--retry-failed', 'put the failed tasks back in the queue (of the named jobs, or all) instead of reading the database')
+    .option('--local-only', 'leave out cache/ objects (remote media Mastodon can fetch again)')
+    .action(async (jobs: string[], options) => {
+      const { enqueueCommand } = await import('./commands/enqueue.js');
+      setExitCode(await enqueueCommand(jobs, options));
+    });
+
+  commonOptions(program.command('worker'))
+    .description('copy the tasks in the Redis queue until stopped (SIGINT/SIGTERM); run as many as you like, on any machine')
+    .addOption(queueOption())
+    .addOption(new Option('--concurrency <n>', 'transfers in flight in this worker (default: [sync] concurrency, 16)').argParser(parsePositiveInteger('--concurrency')))
+    .option('--grace-period <seconds>', 'after SIGINT/SIGTERM, how long tasks in flight may finish before they are handed back to the queue (default 30)', parsePositiveInteger('--grace-period'))
+    .action(async (options) => {
+      const { workerCommand } = await import('./commands/worker.js');
+      setExitCode(await workerCommand(options));
+    });
+
+  commonOptions(program.command('status'))
+    .description('print the queued run\'s progress from Redis: the queue, the workers, a line a job, the latest failures')
+    .addOption(queueOption())
+    .option('--failures <n>', 'failed or missing objects to list (default 10)', parsePositiveInteger('--failures'))
+    .action(async (options) => {
+      const { statusCommand } = await import('./commands/status.js');
+      setExitCode(await statusCommand(options));
     });
 
   commonOptions(program.command('keys'))

@@ -27,6 +27,7 @@ export function storageOptions(section: StorageSection, config: Config): Storage
     maxSockets: config.sync.concurrency,
     multipartThreshold: config.sync.multipart_threshold_mb * mebibyte,
     partSize: config.sync.part_size_mb * mebibyte,
+    timeouts: { idleMs: config.sync.timeout_s * 1000 },
   };
 }
 

@@ -77,6 +77,10 @@ export const syncSection = z.strictObject({
   multipart_threshold_mb: positiveInteger.default(15),
   part_size_mb: positiveInteger.min(5, 'must be at least 5 (the S3 minimum part size)').default(8),
   batch_size: positiveInteger.default(2000),
+  /** The journal (SQLite state file); default: state.sqlite beside the config file. */
+  state_path: nonEmpty.optional(),
+  /** Seconds a storage request may go without a byte before it fails (and is retried). */
+  timeout_s: positiveInteger.max(3600, 'must be at most 3600').default(120),
 });
 
 /** An SSH tunnel to the database (the original tool's `pg.tunnel`); used when the section has a host. */
@@ -110,6 +114,11 @@ export const queueSection = z.strictObject({
   prefix: nonEmpty.default('mastodon-s3-sync'),
   /** The producer pauses while more tasks than this wait, so Redis memory stays small. */
   max_waiting: positiveInteger.default(20_000),
+  /**
+   * Seconds a task stays locked to its worker between renewals (renewed every half of it while
+   * the transfer runs); a dead worker's tasks go back to the queue within about 1.5× this.
+   */
+  lock_duration_s: positiveInteger.max(3600, 'must be at most 3600').default(60),
 });
 
 /** The web dashboard (the original tool's Flower on port 5555). */

@@ -30,6 +30,8 @@ export interface JobCounters {
   /** Bytes of objects the destination already had. */
   skippedBytes: number;
   inFlight: number;
+  /** Objects settled by the journal of an earlier run, without a request to either storage. */
+  fromJournal?: number;
   startedAt: number;
   finishedAt: number | undefined;
 }
@@ -41,14 +43,26 @@ export interface ObjectEvent {
   bytes: number;
   /** Why it failed or is missing. */
   reason?: string;
+  /** The failure's stable code when it has one (`storage.disk-full`, `storage.read-only`...). */
+  code?: string;
   /** Where it was found when that was not the computed key (the cache/ fallback). */
   foundAt?: string;
+  /** The object's single-part MD5 ETag at the destination, when known (copied, skipped). */
+  etag?: string;
+  /** Tries made (1 when the first succeeded); absent when no request was made. */
+  attempts?: number;
+  /** Settled from the journal of an earlier run: no request was made. */
+  fromJournal?: boolean;
 }
 
 interface RunStatsEvents {
   object: [ObjectEvent];
   bytes: [job: string, bytes: number];
   job: [JobCounters];
+  /** A storage answered "slow down" (503 SlowDown, 429). */
+  throttle: [];
+  /** The adaptive limit of transfers in flight changed. */
+  concurrency: [limit: number, reason: 'throttled' | 'recovered'];
 }
 
 /**
@@ -57,6 +71,8 @@ interface RunStatsEvents {
  */
 export class RunStats extends EventEmitter<RunStatsEvents> {
   readonly #jobs = new Map<string, JobCounters>();
+  #throttleEvents = 0;
+  #concurrencyLimit: number | undefined;
 
   startJob(job: string, rowsTotal: number | undefined): JobCounters {
     const counters: JobCounters = {
@@ -72,6 +88,7 @@ export class RunStats extends EventEmitter<RunStatsEvents> {
       bytes: 0,
       skippedBytes: 0,
       inFlight: 0,
+      fromJournal: 0,
       startedAt: Date.now(),
       finishedAt: undefined,
     };
@@ -101,9 +118,32 @@ export class RunStats extends EventEmitter<RunStatsEvents> {
     this.emit('bytes', job, bytes);
   }
 
+  /** A storage answered "slow down" (503 SlowDown, 429). */
+  throttled(): void {
+    this.#throttleEvents += 1;
+    this.emit('throttle');
+  }
+
+  /** The adaptive concurrency moved (AIMD): halved on throttling, one up after a run of successes. */
+  concurrencyChanged(limit: number, reason: 'throttled' | 'recovered'): void {
+    this.#concurrencyLimit = limit;
+    this.emit('concurrency', limit, reason);
+  }
+
+  /** Throttling answers so far. */
+  get throttleEvents(): number {
+    return this.#throttleEvents;
+  }
+
+  /** The adaptive limit of transfers in flight; undefined until it first changes. */
+  get concurrencyLimit(): number | undefined {
+    return this.#concurrencyLimit;
+  }
+
   objectDone(event: ObjectEvent): void {
     const counters = this.#counters(event.job);
     counters.inFlight -= 1;
+    if (event.fromJournal === true) counters.fromJournal = (counters.fromJournal ?? 0) + 1;
     switch (event.outcome) {
       case 'copied':
         counters.copied += 1;

@@ -1,3 +1,5 @@
+import type { S3Timeouts } from './s3/s3-client.js';
+
 /** Where an S3-compatible bucket is and how to reach it. */
 export interface S3StorageOptions {
   type: 's3';
@@ -17,6 +19,8 @@ export interface S3StorageOptions {
   multipartThreshold: number;
   /** Size of one multipart part; at most two parts per upload are held in memory. */
   partSize: number;
+  /** Connection and idle timeouts; defaults suit most providers (10 s to connect, 120 s without a byte). */
+  timeouts?: Partial<S3Timeouts>;
 }
 
 /** A directory laid out like Mastodon's `public/system`. */

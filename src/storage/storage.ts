@@ -20,6 +20,18 @@ export interface WriteOptions {
   storageClass?: string;
   /** The body's length when known; lets small objects go in one streamed request. */
   size?: number;
+  /**
+   * Hears of a multipart upload as soon as it exists, and again once it is
+   * completed or aborted, so that a crash in between can be cleaned up later
+   * with `abortUpload`. Back ends without multipart uploads never call it.
+   */
+  multipart?: MultipartObserver;
+}
+
+export interface MultipartObserver {
+  started(uploadId: string): void;
+  /** The upload was completed or aborted: nothing is left to clean up. */
+  ended(uploadId: string): void;
 }
 
 export interface ReadResult {
@@ -44,15 +56,31 @@ export interface Storage {
   read(key: string): Promise<ReadResult | undefined>;
   /** Writes atomically: a reader never sees a half-written object under `key`. */
   write(key: string, body: Readable, options: WriteOptions): Promise<void>;
-  /** Every object under `prefix` (relative to the storage root), in no particular order. */
-  list(prefix?: string): AsyncIterable<ObjectInfo>;
+  /**
+   * Every object under `prefix` (relative to the storage root), in no particular
+   * order unless `capabilities.sortedListing`; with `startAfter`, only keys
+   * greater than it.
+   */
+  list(prefix?: string, options?: ListOptions): AsyncIterable<ObjectInfo>;
   /**
    * Server-side copy from `source` into this storage, when `canCopyFrom(source)`.
    * Metadata is taken from `options`, not from the source object.
    */
   copyFrom?(source: Storage, sourceKey: string, key: string, options: WriteOptions): Promise<void>;
   canCopyFrom?(source: Storage): boolean;
+  /**
+   * Aborts an unfinished multipart upload of `key` (one a crashed run left),
+   * freeing its parts. Resolves when the upload is gone, including when it
+   * already was.
+   */
+  abortUpload?(key: string, uploadId: string): Promise<void>;
+  /** Releases connections; writes still in flight are abandoned (an unfinished multipart upload is aborted). */
   close(): Promise<void>;
+}
+
+export interface ListOptions {
+  /** Only keys that sort after this one (S3's StartAfter): lets a listing skip a whole prefix. */
+  startAfter?: string;
 }
 
 export interface StorageCapabilities {
@@ -60,6 +88,8 @@ export interface StorageCapabilities {
   keepsMetadata: boolean;
   /** Honors per-object ACLs. */
   acls: boolean;
+  /** list() yields keys in ascending order (S3: by UTF-8 bytes), and honours `startAfter` without reading what it skips. */
+  sortedListing?: boolean;
 }
 
 /** Transient failures a caller may retry: throttling, 5xx, resets, timeouts. */

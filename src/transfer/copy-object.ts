@@ -1,8 +1,10 @@
 import { describeStorageError, isTransientError } from '../storage/errors.js';
-import type { Acl, ObjectInfo, ReadResult, Storage, WriteOptions } from '../storage/storage.js';
+import type { Acl, MultipartObserver, ObjectInfo, ReadResult, Storage, WriteOptions } from '../storage/storage.js';
 import type { ObjectEvent, RunStats } from '../stats/run-stats.js';
+import type { AdaptiveConcurrency } from './adaptive-concurrency.js';
 import { countingStream } from './counting-stream.js';
 import { RetriesExhausted, withRetry, type RetryPolicy } from './retry.js';
+import { isThrottlingError } from './throttling.js';
 
 /** One object to bring from the source to the destination. */
 export interface CopyTask {
@@ -14,6 +16,12 @@ export interface CopyTask {
   /** Its absence from the source is "missing" rather than an expected gap. */
   required: boolean;
   acl?: Acl;
+  /**
+   * What a listing of the destination taken this run says about `key`: `null`
+   * when it is not there, its size (and ETag) when it is. Saves the HEAD of the
+   * destination on the first attempt; omitted when unknown.
+   */
+  destinationInfo?: ObjectInfo | null;
 }
 
 export interface CopyContext {
@@ -27,6 +35,15 @@ export interface CopyContext {
   retry: RetryPolicy;
   /** Hears each transient failure: the scheduler slows down on throttling. */
   onTransientError?: (error: unknown) => void;
+  /**
+   * Shared by every transfer of the run: each attempt waits for a permit, and
+   * throttling answers lower the number of permits (AIMD).
+   */
+  limiter?: AdaptiveConcurrency;
+  /** Hears of multipart uploads of `key` as they begin and end (the journal keeps their ids for crash clean-up). */
+  multipart?: (key: string) => MultipartObserver | undefined;
+  /** Aborted when the run abandons its transfers (after the grace period): no further attempt or backoff. */
+  signal?: AbortSignal;
 }
 
 interface Located<T> {
@@ -41,39 +58,56 @@ interface Located<T> {
  */
 export async function copyObject(task: CopyTask, context: CopyContext): Promise<ObjectEvent> {
   context.stats.transferStarted(task.job);
+  const { limiter } = context;
+  let attempts = 0;
+  const attempt = async (): Promise<ObjectEvent> => {
+    attempts += 1;
+    const first = attempts === 1;
+    const value = limiter === undefined ? await attemptCopy(task, context, first) : await limiter.run(() => attemptCopy(task, context, first));
+    limiter?.succeeded();
+    return value;
+  };
+  const onRetry = (error: unknown): void => {
+    if (isThrottlingError(error)) limiter?.throttled();
+    context.onTransientError?.(error);
+  };
   let event: ObjectEvent;
   try {
-    const { value } = await withRetry(() => attemptCopy(task, context), context.retry, isTransientError, context.onTransientError);
-    event = value;
+    const { value } = await withRetry(attempt, context.retry, isTransientError, onRetry, context.signal);
+    event = { ...value, attempts };
   } catch (error) {
     const cause = error instanceof RetriesExhausted ? error.lastError : error;
-    const attempts = error instanceof RetriesExhausted ? ` (after ${error.attempts} attempts)` : '';
-    event = { job: task.job, key: task.key, outcome: 'failed', bytes: 0, reason: `${describeStorageError(cause)}${attempts}` };
+    const exhausted = error instanceof RetriesExhausted ? ` (after ${error.attempts} attempts)` : '';
+    if (error instanceof RetriesExhausted && isThrottlingError(cause)) limiter?.throttled();
+    const code = errorCode(cause);
+    event = { job: task.job, key: task.key, outcome: 'failed', bytes: 0, reason: `${describeStorageError(cause)}${exhausted}`, attempts, ...(code !== undefined ? { code } : {}) };
   }
   context.stats.objectDone(event);
   return event;
 }
 
-async function attemptCopy(task: CopyTask, context: CopyContext): Promise<ObjectEvent> {
+async function attemptCopy(task: CopyTask, context: CopyContext, first: boolean): Promise<ObjectEvent> {
   const { source, destination } = context;
-  const existing = await destination.head(task.key);
+  // A listing's word is trusted once; a retry asks again (the failed attempt may have written after all).
+  const existing = first && task.destinationInfo !== undefined ? (task.destinationInfo ?? undefined) : await destination.head(task.key);
   if (existing !== undefined) {
     const found = await locate(task, (key) => source.head(key));
     // The destination already has what the source lacks: nothing to do, nothing lost.
-    if (found === undefined || isSameObject(found.value, existing)) return done(task, 'skipped', existing.size);
+    if (found === undefined || isSameObject(found.value, existing)) return done(task, 'skipped', existing.size, undefined, existing.etag);
   }
 
   if (context.dryRun || destination.copyFrom !== undefined && destination.canCopyFrom?.(source) === true) {
     const found = await locate(task, (key) => source.head(key));
     if (found === undefined) return absent(task);
     if (!context.dryRun) await destination.copyFrom!(source, found.key, task.key, writeOptions(found.value, task, context));
-    return done(task, 'copied', found.value.size, found.key);
+    return done(task, 'copied', found.value.size, found.key, found.value.etag);
   }
 
   const found = await locate(task, (key) => source.read(key));
   if (found === undefined) return absent(task);
   const bytes = await streamCopy(found.value, task, context);
-  return done(task, 'copied', bytes, found.key);
+  // Same bytes, so the same MD5 (when the source's ETag is one; a multipart one says nothing).
+  return done(task, 'copied', bytes, found.key, found.value.info.etag);
 }
 
 async function streamCopy(read: ReadResult, task: CopyTask, context: CopyContext): Promise<number> {
@@ -88,6 +122,12 @@ async function streamCopy(read: ReadResult, task: CopyTask, context: CopyContext
     throw new TruncatedBodyError(read.info.key, counted.bytes(), read.info.size);
   }
   return counted.bytes();
+}
+
+/** The stable code of our own storage errors (`storage.disk-full`...), not errnos or SDK names. */
+function errorCode(error: unknown): string | undefined {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && code.startsWith('storage.') ? code : undefined;
 }
 
 export class TruncatedBodyError extends Error {
@@ -108,12 +148,14 @@ async function locate<T>(task: CopyTask, probe: (key: string) => Promise<T | und
 }
 
 function writeOptions(info: ObjectInfo, task: CopyTask, context: CopyContext): WriteOptions {
+  const multipart = context.multipart?.(task.key);
   return {
     contentType: info.contentType,
     cacheControl: info.cacheControl ?? context.defaultCacheControl,
     acl: task.acl,
     storageClass: context.storageClass,
     size: info.size,
+    ...(multipart !== undefined ? { multipart } : {}),
   };
 }
 
@@ -128,8 +170,15 @@ export function isSameObject(source: ObjectInfo, destination: ObjectInfo): boole
   return true;
 }
 
-function done(task: CopyTask, outcome: 'copied' | 'skipped', bytes: number, foundAt?: string): ObjectEvent {
-  return { job: task.job, key: task.key, outcome, bytes, ...(foundAt !== undefined && foundAt !== task.key ? { foundAt } : {}) };
+function done(task: CopyTask, outcome: 'copied' | 'skipped', bytes: number, foundAt?: string, etag?: string): ObjectEvent {
+  return {
+    job: task.job,
+    key: task.key,
+    outcome,
+    bytes,
+    ...(foundAt !== undefined && foundAt !== task.key ? { foundAt } : {}),
+    ...(etag !== undefined && singlePartMd5.test(etag) ? { etag: etag.toLowerCase() } : {}),
+  };
 }
 
 function absent(task: CopyTask): ObjectEvent {

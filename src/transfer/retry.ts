@@ -40,15 +40,18 @@ export async function withRetry<T>(
   policy: RetryPolicy,
   isTransient: (error: unknown) => boolean,
   onRetry?: (error: unknown, attempt: number) => void,
+  /** Once aborted, no further attempt starts: the last error is thrown as it is. */
+  signal?: AbortSignal,
 ): Promise<RetryResult<T>> {
   for (let attempt = 1; ; attempt += 1) {
     try {
       return { value: await operation(attempt), attempts: attempt };
     } catch (error) {
-      if (!isTransient(error)) throw error;
+      if (!isTransient(error) || signal?.aborted === true) throw error;
       if (attempt >= policy.attempts) throw new RetriesExhausted(attempt, error);
       onRetry?.(error, attempt);
-      await sleep(backoffDelay(policy, attempt));
+      const slept = await sleep(backoffDelay(policy, attempt), true, signal === undefined ? undefined : { signal }).catch(() => false);
+      if (!slept) throw error;
     }
   }
 }

@@ -165,12 +165,13 @@ describe('every job, ACLs, and fs storages', () => {
     assert.equal(jobSummary(again.stdout, 'site_uploads').skipped, 8);
   });
 
-  test('a file changed on disk is detected by its size and copied again', async () => {
+  test('a file changed on disk is detected by its size and copied again by sync --inventory', async () => {
     const system = path.join(instance.directory, 'public', 'system');
     const key = 'preview_cards/images/000/000/008/original/old0old0old0old0.png';
     await writeFile(path.join(system, key), 'x');
     const toDisk = await instance.writeConfig({ destination: { type: 'fs', path: system } }, 'to-disk.ini');
-    const result = await runCli(['sync', 'preview_cards', '--config', toDisk, '--json']);
+    // A plain re-run trusts the state file; --inventory lists the destination and checks it against the file.
+    const result = await runCli(['sync', 'preview_cards', '--config', toDisk, '--json', '--inventory']);
     assert.equal(jobSummary(result.stdout, 'preview_cards').copied, 1);
     assert.equal(await readFile(path.join(system, key), 'utf8'), 'old-card');
   });

@@ -15,7 +15,7 @@ export interface RecordedRequest {
   headers: http.IncomingHttpHeaders;
 }
 
-export type Fault = 'slow-down' | 'internal-error' | 'reset' | 'stall';
+export type Fault = 'slow-down' | 'internal-error' | 'reset' | 'stall' | 'forbidden';
 
 export interface FaultPlan {
   /** Decides, per request, whether and how to misbehave. */
@@ -61,6 +61,12 @@ export async function startS3Proxy(target: string): Promise<S3Proxy> {
           return;
         case 'internal-error':
           response.writeHead(500, { 'content-type': 'application/xml' }).end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>');
+          return;
+        case 'forbidden':
+          // A permanent refusal (a bucket policy, a revoked key): never worth a retry.
+          response
+            .writeHead(403, { 'content-type': 'application/xml' })
+            .end(request.method === 'HEAD' ? undefined : '<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>');
           return;
         case 'reset':
           request.socket.destroy();

@@ -1,19 +1,30 @@
-import { aclFor } from '../runtime-options.js';
+import { loadConfig } from '../../config/load-config.js';
+import { ExitCode, UserError } from '../../errors.js';
+import type { Journal } from '../../journal/journal.js';
 import { RunStats } from '../../stats/run-stats.js';
 import { resolveJobs } from '../../sync/plan.js';
-import { runSync } from '../../sync/run-sync.js';
+import { runSync, type InventoryMode } from '../../sync/run-sync.js';
 import { defaultRetryPolicy } from '../../transfer/retry.js';
-import { ExitCode } from '../../errors.js';
-import { commandLogger, connectDatabase, loadCommandConfig, openStorages, parseJobNames, type CommonOptions } from '../context.js';
+import { commandLogger, connectDatabase, openStorages, parseJobNames, type CommonOptions } from '../context.js';
 import { createDisplay } from '../progress.js';
 import { RunDashboard, type DashboardFlags } from '../run-dashboard.js';
+import { aclFor } from '../runtime-options.js';
+import { journalScope, openJournal, requireJournal, statePath, type StateFlags } from '../state-file.js';
 import { summaryRecord, summaryTable } from '../summary.js';
 
-export interface SyncCommandOptions extends CommonOptions, DashboardFlags {
+export interface SyncCommandOptions extends CommonOptions, DashboardFlags, StateFlags {
   limit?: number;
   dev?: boolean;
   dryRun?: boolean;
   concurrency?: number;
+  /** --inventory (true), --no-inventory (false), or neither (auto). */
+  inventory?: boolean;
+  retryFailed?: boolean;
+  /** An ISO 8601 instant, or `last`. */
+  since?: string;
+  localOnly?: boolean;
+  /** Seconds in-flight transfers get after Ctrl-C/SIGTERM. */
+  gracePeriod?: number;
 }
 
 function untilSignal(): Promise<void> {
@@ -29,62 +40,139 @@ function untilSignal(): Promise<void> {
 /** The original tool's dev mode ran a handful of rows; so does ours unless --limit says otherwise. */
 export const devModeLimit = 10;
 
+/**
+ * `--since last` looks back this much further than the last run's start: a row
+ * saved just before it (Rails stamps updated_at before the commit) may have
+ * become visible only after that run had read past it.
+ */
+export const sinceLastMarginMs = 5 * 60_000;
+
+export const defaultGraceSeconds = 30;
+
+/** After abandoning transfers, the longest the process lingers once the summary is out. */
+const abandonedExitMs = 5000;
+
+/** `--since` as an instant: ISO 8601, UTC unless the value carries an offset. */
+export function parseSince(value: string): Date {
+  const iso = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/i.exec(value.trim());
+  if (iso === null) throw new UserError(`--since must be an ISO 8601 time such as 2025-06-01T12:00:00Z, or "last", not "${value}"`, 'cli.invalid-option');
+  const text = value.trim().replace(' ', 'T');
+  const date = new Date(iso[4] === undefined ? (iso[1] === undefined ? `${text}T00:00:00Z` : `${text}Z`) : text);
+  if (Number.isNaN(date.getTime())) throw new UserError(`--since: "${value}" is not a valid time`, 'cli.invalid-option');
+  return date;
+}
+
 export async function syncCommand(jobArguments: string[], options: SyncCommandOptions): Promise<number> {
   const requestedJobs = parseJobNames(jobArguments);
-  const config = await loadCommandConfig(options);
+  const { config, path: configPath } = await loadConfig({ configPath: options.config, mastodonEnvPath: options.mastodonEnv });
+  const dryRun = options.dryRun === true;
+  const inventory: InventoryMode = options.inventory === true ? 'always' : options.inventory === false ? 'never' : 'auto';
+  const stateFile = statePath(options, config, configPath);
+  if (stateFile === undefined && (options.retryFailed === true || options.since === 'last' || options.inventory === true)) {
+    const flag = options.retryFailed === true ? '--retry-failed' : options.since === 'last' ? '--since last' : '--inventory';
+    throw new UserError(`${flag} needs the state file: drop --no-state`, 'journal.required');
+  }
+  const since = options.since === undefined || options.since === 'last' ? undefined : parseSince(options.since);
+
   const interactive = process.stderr.isTTY === true && options.json !== true;
   const display = createDisplay(interactive);
   const dashboard = RunDashboard.for(options);
   const log = commandLogger(options, dashboard.logSink(display.logSink));
-  const database = await connectDatabase(config);
+  const journal: Journal | undefined = await openJournal(stateFile, dryRun ? 'read' : 'write');
   try {
-    const { source, destination } = await openStorages(config, options.dryRun === true ? 'read' : 'write');
+    const database = await connectDatabase(config);
     try {
-      const jobs = await resolveJobs(database, requestedJobs);
-      const dryRun = options.dryRun === true;
-      log.info({ jobs, source: source.description, destination: destination.description, dryRun }, `${dryRun ? 'dry run: ' : ''}copying ${jobs.join(', ')} from ${source.description} to ${destination.description}`);
-
-      const stats = new RunStats();
-      const dashboardUrl = await dashboard.start(options, config, stats);
-      if (dashboardUrl !== undefined) log.info(`dashboard at ${dashboardUrl}`);
-      const stop = new AbortController();
-      const onSignal = (signal: NodeJS.Signals): void => {
-        if (stop.signal.aborted) process.exit(ExitCode.interrupted);
-        log.warn(`${signal}: finishing the objects in flight; press Ctrl-C again to quit at once`);
-        stop.abort();
-      };
-      process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
-      display.attach(stats, log);
+      const { source, destination } = await openStorages(config, dryRun ? 'read' : 'write');
       try {
-        await runSync(
-          { database, source, destination, stats, log, signal: stop.signal },
-          {
-            jobs,
-            query: { limit: options.limit ?? (options.dev === true ? devModeLimit : undefined), batchSize: config.sync.batch_size },
-            concurrency: options.concurrency ?? config.sync.concurrency,
-            dryRun,
-            aclFor: (isPrivate) => aclFor(config, isPrivate),
-            defaultCacheControl: config.sync.cache_control,
-            storageClass: config.sync.storage_class,
-            retry: defaultRetryPolicy,
-          },
+        const jobs = await resolveJobs(database, requestedJobs);
+        const scope = journalScope(journal, source, destination);
+        if (options.retryFailed === true) requireJournal(scope === undefined ? undefined : journal, '--retry-failed');
+        let sinceDate = since;
+        if (options.since === 'last') {
+          const mark = scope?.sinceLast(jobs, options.localOnly === true);
+          if (mark === undefined) {
+            throw new UserError(
+              `--since last: the state file ${stateFile} records no completed sync of ${jobs.join(', ')} from ${source.description} to ${destination.description}: run a full sync first`,
+              'journal.no-completed-run',
+            );
+          }
+          sinceDate = new Date(mark - sinceLastMarginMs);
+        }
+        log.info(
+          { jobs, source: source.description, destination: destination.description, dryRun, state: stateFile ?? null, since: sinceDate?.toISOString() },
+          `${dryRun ? 'dry run: ' : ''}${options.retryFailed === true ? 'retrying failed and missing keys of' : 'copying'} ${jobs.join(', ')} from ${source.description} to ${destination.description}` +
+            (sinceDate !== undefined ? `, rows changed since ${sinceDate.toISOString()}` : '') +
+            (options.localOnly === true ? ', leaving out cache/' : ''),
         );
+
+        const stats = new RunStats();
+        stats.on('throttle', () => dashboard.recordThrottle());
+        const dashboardUrl = await dashboard.start(options, config, stats);
+        if (dashboardUrl !== undefined) log.info(`dashboard at ${dashboardUrl}`);
+        const stop = new AbortController();
+        const graceSeconds = options.gracePeriod ?? defaultGraceSeconds;
+        const onSignal = (signal: NodeJS.Signals): void => {
+          if (stop.signal.aborted) {
+            // Quit at once, but keep what the journal has learned: those objects are not copied again.
+            journal?.close();
+            process.exit(ExitCode.interrupted);
+          }
+          log.warn(`${signal}: finishing the objects in flight (at most ${graceSeconds} s); press Ctrl-C again to quit at once`);
+          stop.abort();
+        };
+        process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+        display.attach(stats, log);
+        let result;
+        try {
+          result = await runSync(
+            { database, source, destination, stats, log, signal: stop.signal, ...(scope !== undefined ? { journal: scope } : {}) },
+            {
+              jobs,
+              query: {
+                limit: options.limit ?? (options.dev === true ? devModeLimit : undefined),
+                batchSize: config.sync.batch_size,
+                ...(sinceDate !== undefined ? { since: sinceDate } : {}),
+              },
+              concurrency: options.concurrency ?? config.sync.concurrency,
+              dryRun,
+              aclFor: (isPrivate) => aclFor(config, isPrivate),
+              defaultCacheControl: config.sync.cache_control,
+              storageClass: config.sync.storage_class,
+              retry: defaultRetryPolicy,
+              localOnly: options.localOnly === true,
+              retryFailed: options.retryFailed === true,
+              inventory,
+              graceMs: graceSeconds * 1000,
+            },
+          );
+        } finally {
+          display.stop();
+          process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+          // Everything learned is on disk before the summary: a kill from here on loses nothing.
+          journal?.close();
+        }
+        const jobsRun = stats.jobs();
+        const fromJournal = jobsRun.reduce((sum, counters) => sum + (counters.fromJournal ?? 0), 0);
+        if (fromJournal > 0) log.info(`${fromJournal} object${fromJournal === 1 ? '' : 's'} settled by the state file ${stateFile} without a request`);
+        if (stats.throttleEvents > 0) log.warn(`the storages throttled ${stats.throttleEvents} requests; lower [sync] concurrency if this keeps happening`);
+        process.stdout.write(options.json === true ? `${JSON.stringify(summaryRecord(jobsRun, dryRun))}\n` : `${summaryTable(jobsRun, dryRun)}\n`);
+        if (dashboardUrl !== undefined && options.uiLinger === true && result.status === 'completed') {
+          log.info(`run finished; the dashboard stays at ${dashboardUrl} until Ctrl-C`);
+          await untilSignal();
+        }
+        if (result.status === 'abandoned') {
+          // Abandoned transfers may still hold a socket or a file open; they must not keep the process alive.
+          setTimeout(() => process.exit(ExitCode.interrupted), abandonedExitMs).unref();
+        }
+        if (result.status !== 'completed') return ExitCode.interrupted;
+        return stats.failed > 0 ? ExitCode.someObjectsFailed : ExitCode.ok;
       } finally {
-        display.stop();
-        process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+        await Promise.all([source.close(), destination.close(), dashboard.close()]);
       }
-      const jobsRun = stats.jobs();
-      process.stdout.write(options.json === true ? `${JSON.stringify(summaryRecord(jobsRun, dryRun))}\n` : `${summaryTable(jobsRun, dryRun)}\n`);
-      if (dashboardUrl !== undefined && options.uiLinger === true && !stop.signal.aborted) {
-        log.info(`run finished; the dashboard stays at ${dashboardUrl} until Ctrl-C`);
-        await untilSignal();
-      }
-      if (stop.signal.aborted) return ExitCode.interrupted;
-      return stats.failed > 0 ? ExitCode.someObjectsFailed : ExitCode.ok;
     } finally {
-      await Promise.all([source.close(), destination.close(), dashboard.close()]);
+      await database.close();
     }
   } finally {
-    await database.close();
+    journal?.close();
   }
 }

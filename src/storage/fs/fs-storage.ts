@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import { withExpectedLength } from '../expected-length.js';
 import { KeyPrefix } from '../key-prefix.js';
 import type { FsStorageOptions } from '../storage-options.js';
-import type { ObjectInfo, ReadResult, Storage, StorageCapabilities, WriteOptions } from '../storage.js';
+import type { ListOptions, ObjectInfo, ReadResult, Storage, StorageCapabilities, WriteOptions } from '../storage.js';
 import { atomicWrite } from './atomic-write.js';
 import { checkReadable, checkWritable } from './fs-check.js';
 import { keyPath, listingStart } from './fs-keys.js';
@@ -76,10 +76,11 @@ export class FsStorage implements Storage {
     }
   }
 
-  async *list(prefix = ''): AsyncIterable<ObjectInfo> {
+  async *list(prefix = '', options: ListOptions = {}): AsyncIterable<ObjectInfo> {
     const start = listingStart(this.#base, prefix);
+    const { startAfter } = options;
     for await (const file of walkFiles(start.directory, start.relative)) {
-      if (file.key.startsWith(prefix)) yield fileInfo(file.key, file.size);
+      if (file.key.startsWith(prefix) && (startAfter === undefined || file.key > startAfter)) yield fileInfo(file.key, file.size);
     }
   }
 

@@ -1,6 +1,7 @@
 import {
   AbortMultipartUploadCommand,
   CopyObjectCommand,
+  CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadBucketCommand,
@@ -16,11 +17,11 @@ import { Readable } from 'node:stream';
 import { withExpectedLength } from '../expected-length.js';
 import { KeyPrefix } from '../key-prefix.js';
 import type { S3StorageOptions } from '../storage-options.js';
-import type { ObjectInfo, ReadResult, Storage, StorageCapabilities, WriteOptions } from '../storage.js';
+import type { ListOptions, MultipartObserver, ObjectInfo, ReadResult, Storage, StorageCapabilities, WriteOptions } from '../storage.js';
 import { encodeCopySource } from './copy-source.js';
 import { checkFailure, type S3Location } from './s3-check.js';
 import { createS3Client, defaultS3Timeouts, type S3Timeouts } from './s3-client.js';
-import { isMissingObject } from './s3-error-codes.js';
+import { errorName, httpStatus, isMissingObject } from './s3-error-codes.js';
 
 /** Written and deleted again by `check('write')`; one fixed name, so a key that may not delete leaves at most one empty object. */
 export const writeProbeKey = '.mastodon-s3-sync-write-check';
@@ -34,16 +35,18 @@ type ObjectParams = Pick<PutObjectCommandInput, 'Bucket' | 'Key' | 'ContentType'
 /** A bucket (plus optional key prefix) on AWS S3 or any S3-compatible service. */
 export class S3Storage implements Storage {
   readonly description: string;
-  readonly capabilities: StorageCapabilities = { keepsMetadata: true, acls: true };
+  readonly capabilities: StorageCapabilities = { keepsMetadata: true, acls: true, sortedListing: true };
   readonly #options: S3StorageOptions;
   readonly #client: S3Client;
   readonly #prefix: KeyPrefix;
   readonly #location: S3Location;
+  /** Multipart uploads in flight, so that close() can abort them rather than leave their parts behind. */
+  readonly #uploads = new Map<Upload, Promise<void>>();
 
   constructor(options: S3StorageOptions, tuning: S3StorageTuning = {}) {
     this.#options = options;
     this.#prefix = new KeyPrefix(options.prefix);
-    this.#client = createS3Client(options, { ...defaultS3Timeouts, ...tuning.timeouts });
+    this.#client = createS3Client(options, { ...defaultS3Timeouts, ...options.timeouts, ...tuning.timeouts });
     const where = options.endpoint === undefined ? `AWS ${options.region}` : displayEndpoint(options.endpoint);
     this.#location = { bucket: options.bucket, region: options.region, where };
     const path = this.#prefix.value === '' ? options.bucket : `${options.bucket}/${this.#prefix.value.slice(0, -1)}`;
@@ -103,7 +106,7 @@ export class S3Storage implements Storage {
       if (options.size !== undefined && options.size <= this.#options.multipartThreshold) {
         await this.#putStream(params, checked, options.size);
       } else {
-        await this.#uploadMultipart(params, checked, options.size);
+        await this.#uploadMultipart(params, checked, options.size, options.multipart);
       }
     } catch (error) {
       checked.destroy();
@@ -135,31 +138,56 @@ export class S3Storage implements Storage {
    * Multipart with at most two parts in flight, so memory stays near 2 × partSize
    * whatever the object's size. Parts of a failed upload are aborted here rather
    * than by lib-storage, so that the caller sees the error that broke the upload
-   * and not a failure of the abort itself.
+   * and not a failure of the abort itself. `observer` hears the upload id as soon
+   * as S3 assigns it, and again once nothing is left to clean up.
    */
-  async #uploadMultipart(params: ObjectParams, body: Readable, size: number | undefined): Promise<void> {
+  async #uploadMultipart(params: ObjectParams, body: Readable, size: number | undefined, observer: MultipartObserver | undefined): Promise<void> {
     const upload = new Upload({
-      client: this.#client,
+      client: observer === undefined ? this.#client : observingClient(this.#client, observer),
       params: { ...params, Body: body, ...(size !== undefined ? { ContentLength: size } : {}) },
       partSize: this.#options.partSize,
       queueSize: 2,
       leavePartsOnError: true,
     });
-    try {
-      await upload.done();
-    } catch (error) {
-      if (upload.uploadId !== undefined) {
-        // Best effort: an upload that cannot be aborted (server down) is at least never completed, so never visible.
-        await this.#client
-          .send(new AbortMultipartUploadCommand({ Bucket: params.Bucket, Key: params.Key, UploadId: upload.uploadId }))
-          .catch(() => undefined);
+    const run = (async () => {
+      try {
+        await upload.done();
+        if (upload.uploadId !== undefined) observer?.ended(upload.uploadId);
+      } catch (error) {
+        if (upload.uploadId !== undefined) {
+          // Best effort: an upload that cannot be aborted (server down) is at least never completed, so never visible;
+          // the observer keeps its id for a later abortUpload().
+          const aborted = await this.abortUpload(params.Key ?? '', upload.uploadId, { prefixed: true }).then(
+            () => true,
+            () => false,
+          );
+          if (aborted) observer?.ended(upload.uploadId);
+        }
+        throw error;
       }
+    })();
+    this.#uploads.set(upload, run.catch(() => undefined));
+    try {
+      await run;
+    } finally {
+      this.#uploads.delete(upload);
+    }
+  }
+
+  async abortUpload(key: string, uploadId: string, options: { prefixed?: boolean } = {}): Promise<void> {
+    const fullKey = options.prefixed === true ? key : this.#prefix.add(key);
+    try {
+      await this.#client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: fullKey, UploadId: uploadId }));
+    } catch (error) {
+      // Already completed, aborted or expired: nothing left to free.
+      if (errorName(error) === 'NoSuchUpload' || httpStatus(error) === 404) return;
       throw error;
     }
   }
 
-  async *list(prefix = ''): AsyncIterable<ObjectInfo> {
+  async *list(prefix = '', options: ListOptions = {}): AsyncIterable<ObjectInfo> {
     const fullPrefix = this.#prefix.add(prefix);
+    const startAfter = options.startAfter === undefined ? undefined : this.#prefix.add(options.startAfter);
     let continuationToken: string | undefined;
     do {
       // Flat listing, no delimiter: one request per 1,000 keys however deep the tree is.
@@ -167,7 +195,7 @@ export class S3Storage implements Storage {
         new ListObjectsV2Command({
           Bucket: this.bucket,
           ...(fullPrefix !== '' ? { Prefix: fullPrefix } : {}),
-          ...(continuationToken !== undefined ? { ContinuationToken: continuationToken } : {}),
+          ...(continuationToken !== undefined ? { ContinuationToken: continuationToken } : startAfter !== undefined ? { StartAfter: startAfter } : {}),
         }),
       );
       for (const object of page.Contents ?? []) {
@@ -208,6 +236,14 @@ export class S3Storage implements Storage {
   }
 
   async close(): Promise<void> {
+    if (this.#uploads.size > 0) {
+      // Abandoned uploads are aborted (their parts freed) before the connections go.
+      for (const upload of this.#uploads.keys()) await upload.abort().catch(() => undefined);
+      const settled = Promise.all(this.#uploads.values());
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([settled, new Promise((resolve) => (timer = setTimeout(resolve, closeGraceMs)))]);
+      clearTimeout(timer);
+    }
     this.#client.destroy();
   }
 
@@ -222,6 +258,24 @@ export class S3Storage implements Storage {
       ...(options.storageClass !== undefined ? { StorageClass: options.storageClass as StorageClass } : {}),
     };
   }
+}
+
+/** How long close() waits for abandoned multipart uploads to be aborted. */
+const closeGraceMs = 5000;
+
+/** The client, reporting the UploadId of each CreateMultipartUpload it sends. */
+function observingClient(client: S3Client, observer: MultipartObserver): S3Client {
+  return new Proxy(client, {
+    get(target, property, receiver) {
+      if (property !== 'send') return Reflect.get(target, property, receiver) as unknown;
+      return async (...args: Parameters<S3Client['send']>) => {
+        const output: unknown = await target.send(...args);
+        const uploadId = (output as { UploadId?: unknown } | undefined)?.UploadId;
+        if (args[0] instanceof CreateMultipartUploadCommand && typeof uploadId === 'string') observer.started(uploadId);
+        return output;
+      };
+    },
+  });
 }
 
 interface ObjectHeaders {

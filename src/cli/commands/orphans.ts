@@ -1,0 +1,70 @@
+import { loadCommandConfig, connectDatabase, commandLogger, type CommonOptions } from '../context.js';
+import { ExitCode } from '../../errors.js';
+import type { InventoryEntry } from '../../journal/journal-scope.js';
+import type { ParsedKey } from '../../mastodon/mastodon-key-parser.js';
+import { createStorage } from '../../storage/create-storage.js';
+import { resolveJobs } from '../../sync/plan.js';
+import { findOrphans } from '../../sync/orphans.js';
+import { defaultRetryPolicy } from '../../transfer/retry.js';
+import { formatBytes } from '../format.js';
+import { csvField, lineOutput } from '../output-file.js';
+import { storageOptions } from '../runtime-options.js';
+
+export interface OrphansCommandOptions extends CommonOptions {
+  in: 'source' | 'destination';
+  format?: 'text' | 'csv' | 'jsonl';
+  output?: string;
+  unrecognized?: boolean;
+}
+
+/**
+ * Lists the objects of [source] or [destination] that no database row
+ * references. Read-only: it never deletes; the keys go to stdout (or --output)
+ * and the counts to stderr.
+ */
+export async function orphansCommand(options: OrphansCommandOptions): Promise<number> {
+  const config = await loadCommandConfig(options);
+  const log = commandLogger(options);
+  const format = options.format ?? (options.json === true ? 'jsonl' : 'text');
+  const database = await connectDatabase(config);
+  try {
+    const storage = createStorage(storageOptions(config[options.in], config));
+    try {
+      await storage.check('read');
+      const jobs = await resolveJobs(database, []);
+      const output = lineOutput(options.output);
+      if (format === 'csv') await output.write('kind,job,key,size\n');
+      const line = (kind: 'orphan' | 'unrecognized', entry: InventoryEntry, parsed?: ParsedKey): string => {
+        switch (format) {
+          case 'text':
+            return `${entry.key}\n`;
+          case 'csv':
+            return `${[kind, parsed?.job ?? '', entry.key, String(entry.size)].map(csvField).join(',')}\n`;
+          case 'jsonl':
+            return `${JSON.stringify({ kind, job: parsed?.job ?? null, key: entry.key, size: entry.size })}\n`;
+        }
+      };
+      const counts = await findOrphans(
+        { database, storage, log },
+        { jobs, batchSize: config.sync.batch_size, retry: defaultRetryPolicy },
+        {
+          orphan: (entry, parsed) => output.write(line('orphan', entry, parsed)),
+          ...(options.unrecognized === true ? { unrecognized: (entry: InventoryEntry) => output.write(line('unrecognized', entry)) } : {}),
+        },
+      );
+      await output.close();
+      const perJob = Object.entries(counts.byJob)
+        .map(([job, count]) => `${job} ${count}`)
+        .join(', ');
+      process.stderr.write(
+        `${storage.description}: ${counts.listed} objects, ${counts.referenced} referenced, ${counts.orphans} orphans (${formatBytes(counts.orphanBytes)}${perJob === '' ? '' : `; ${perJob}`}), ` +
+          `${counts.unrecognized} not Mastodon-shaped (${formatBytes(counts.unrecognizedBytes)}${counts.unrecognized > 0 && options.unrecognized !== true ? '; list them with --unrecognized' : ''}). Nothing was deleted.\n`,
+      );
+      return ExitCode.ok;
+    } finally {
+      await storage.close();
+    }
+  } finally {
+    await database.close();
+  }
+}

@@ -1,0 +1,86 @@
+import { loadConfig } from '../../config/load-config.js';
+import { queueSection, type Config } from '../../config/schema.js';
+import { ExitCode, UserError } from '../../errors.js';
+import { redactUrl } from '../../log.js';
+import { QueueInspector } from '../../queue/queue-inspector.js';
+import { closeRedis, connectRedis } from '../../queue/redis-client.js';
+import { RedisRunStatus } from '../../queue/redis-run-status.js';
+import type { CommonOptions } from '../context.js';
+import { queueSettings, type QueueFlags } from '../queue-options.js';
+import { summaryRecord, summaryTable } from '../summary.js';
+
+export interface StatusCommandOptions extends CommonOptions, QueueFlags {
+  /** Failed and missing objects to list. */
+  failures?: number;
+}
+
+const defaultFailures = 10;
+
+/** Prints the run's counters from Redis: the queue, the live workers, a line a job, the latest failures. */
+export async function statusCommand(options: StatusCommandOptions): Promise<number> {
+  const settings = queueSettings(options, await queueConfig(options), 'status');
+  const redis = await connectRedis(settings.url);
+  const inspector = new QueueInspector(settings);
+  try {
+    const status = new RedisRunStatus(redis, settings.prefix);
+    const [meta, jobs, workers, counts, failures, throttled] = await Promise.all([
+      status.meta(),
+      status.jobs(),
+      status.workers(),
+      inspector.counts(),
+      status.recentFailures(options.failures ?? defaultFailures),
+      status.throttleEvents(),
+    ]);
+    if (options.json === true) {
+      const summary = summaryRecord(jobs, false)['summary'] as Record<string, unknown>[];
+      const record = {
+        queue: { url: redactUrl(settings.url), prefix: settings.prefix, ...counts },
+        run: meta ?? null,
+        workers,
+        summary: summary.map((entry, index) => ({ ...entry, inFlight: jobs[index]!.inFlight, enqueued: jobs[index]!.enqueued, finished: jobs[index]!.finishedAt !== undefined })),
+        failures,
+        throttleEvents: throttled,
+      };
+      process.stdout.write(`${JSON.stringify(record)}\n`);
+      return ExitCode.ok;
+    }
+    const lines = [
+      `queue ${redactUrl(settings.url)} (prefix ${settings.prefix}): ${counts.waiting} waiting, ${counts.active} active, ${counts.delayed} delayed, ${counts.failed} failed`,
+    ];
+    if (meta !== undefined) lines.push(`run: ${meta.source} → ${meta.destination}, since ${new Date(meta.createdAt).toISOString()}`);
+    lines.push(
+      workers.length === 0
+        ? 'workers: none running'
+        : `workers: ${workers.length} (${workers.reduce((sum, worker) => sum + worker.concurrency, 0)} transfers at most): ${workers.map((worker) => `${worker.id} (${Object.values(worker.inFlight).reduce((a, b) => a + b, 0)} in flight)`).join(', ')}`,
+    );
+    if (jobs.length > 0) {
+      lines.push('', summaryTable(jobs, false));
+      const states = jobs.map((counters) => `${counters.job}: ${counters.finishedAt !== undefined ? 'finished' : counters.enqueued ? 'queued, copying' : 'enqueue not finished'}`);
+      lines.push('', states.join('; '));
+    } else {
+      lines.push('', 'nothing enqueued yet');
+    }
+    if (throttled > 0) lines.push(`the storages throttled ${throttled} requests`);
+    if (failures.length > 0) {
+      lines.push('', 'latest failed or missing objects, newest first:');
+      for (const failure of failures) lines.push(`  ${new Date(failure.time).toISOString()}  ${failure.outcome.padEnd(7)}  ${failure.job}  ${failure.key}  ${failure.reason}`);
+    }
+    process.stdout.write(`${lines.join('\n')}\n`);
+    return ExitCode.ok;
+  } finally {
+    await inspector.close();
+    await closeRedis(redis);
+  }
+}
+
+/** `status` needs only [queue]: with --queue and no config file at all, the defaults do. */
+async function queueConfig(options: StatusCommandOptions): Promise<Pick<Config, 'queue'>> {
+  try {
+    return (await loadConfig({ configPath: options.config, mastodonEnvPath: options.mastodonEnv })).config;
+  } catch (error) {
+    if (error instanceof UserError && error.code === 'config.missing' && options.queue !== undefined && options.config === undefined) {
+      return { queue: queueSection.parse({}) };
+    }
+    throw error;
+  }
+}

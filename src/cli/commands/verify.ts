@@ -1,0 +1,79 @@
+import { loadCommandConfig, connectDatabase, openStorages, parseJobNames, commandLogger, type CommonOptions } from '../context.js';
+import { ExitCode } from '../../errors.js';
+import { resolveJobs } from '../../sync/plan.js';
+import { verifyDestination, type VerifyCounts, type VerifyProblem } from '../../sync/verify.js';
+import { defaultRetryPolicy } from '../../transfer/retry.js';
+import { formatBytes } from '../format.js';
+
+export interface VerifyCommandOptions extends CommonOptions {
+  limit?: number;
+  localOnly?: boolean;
+  concurrency?: number;
+}
+
+const columns = ['job', 'keys', 'ok', 'missing', 'differs', 'not in source'] as const;
+
+/**
+ * Checks the destination against the source for every referenced key, and
+ * exits 1 when an object is missing or differs. Reads only: nothing is written
+ * to the storages, the database or the state file.
+ */
+export async function verifyCommand(jobArguments: string[], options: VerifyCommandOptions): Promise<number> {
+  const requestedJobs = parseJobNames(jobArguments);
+  const config = await loadCommandConfig(options);
+  const log = commandLogger(options);
+  const database = await connectDatabase(config);
+  try {
+    const { source, destination } = await openStorages(config, 'read');
+    try {
+      const jobs = await resolveJobs(database, requestedJobs);
+      const counts = await verifyDestination(
+        { database, source, destination, log },
+        {
+          jobs,
+          query: { limit: options.limit, batchSize: config.sync.batch_size },
+          localOnly: options.localOnly === true,
+          parallel: options.concurrency ?? 8,
+          retry: defaultRetryPolicy,
+        },
+        (problem) => writeLine(options.json === true ? `${JSON.stringify(problem)}\n` : problemLine(problem)),
+      );
+      const problems = counts.reduce((sum, job) => sum + job.missing + job.differs, 0);
+      await writeLine(options.json === true ? `${JSON.stringify({ verify: counts, problems })}\n` : `${countsTable(counts)}\n`);
+      if (options.json !== true) {
+        process.stderr.write(
+          problems === 0
+            ? `verified: every referenced object the source has is in ${destination.description} with the same size\n`
+            : `${problems} object${problems === 1 ? '' : 's'} missing or different in ${destination.description}: sync --inventory copies them again\n`,
+        );
+      }
+      return problems === 0 ? ExitCode.ok : ExitCode.someObjectsFailed;
+    } finally {
+      await Promise.all([source.close(), destination.close()]);
+    }
+  } finally {
+    await database.close();
+  }
+}
+
+async function writeLine(text: string): Promise<void> {
+  if (!process.stdout.write(text)) await new Promise((resolve) => process.stdout.once('drain', resolve));
+}
+
+function problemLine(problem: VerifyProblem): string {
+  switch (problem.problem) {
+    case 'missing':
+      return `missing       ${problem.key} (${formatBytes(problem.sourceSize ?? 0)} in the source)\n`;
+    case 'size-differs':
+      return `size differs  ${problem.key} (source ${problem.sourceSize} bytes, destination ${problem.destinationSize} bytes)\n`;
+    case 'md5-differs':
+      return `md5 differs   ${problem.key} (source ${problem.sourceEtag}, destination ${problem.destinationEtag})\n`;
+  }
+}
+
+function countsTable(counts: readonly VerifyCounts[]): string {
+  const rows = counts.map((job) => [job.job, String(job.keys), String(job.ok), String(job.missing), String(job.differs), String(job.notInSource)]);
+  const widths = columns.map((name, index) => Math.max(name.length, ...rows.map((row) => row[index]!.length)));
+  const line = (cells: readonly string[]): string => cells.map((cell, index) => (index === 0 ? cell.padEnd(widths[index]!) : cell.padStart(widths[index]!))).join('  ');
+  return [line(columns), ...rows.map(line)].join('\n');
+}

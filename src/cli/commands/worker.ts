@@ -1,0 +1,274 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ExitCode, UserError } from '../../errors.js';
+import { redactUrl, type Logger } from '../../log.js';
+import { QueueWorker, type QueueTask } from '../../queue/queue-worker.js';
+import { closeRedis, connectRedis } from '../../queue/redis-client.js';
+import { RedisRunStatus, type RunMeta } from '../../queue/redis-run-status.js';
+import { RunStats, type JobCounters, type ObjectEvent } from '../../stats/run-stats.js';
+import type { Acl } from '../../storage/storage.js';
+import { AdaptiveConcurrency } from '../../transfer/adaptive-concurrency.js';
+import { copyObject, type CopyContext, type CopyTask } from '../../transfer/copy-object.js';
+import { defaultRetryPolicy } from '../../transfer/retry.js';
+import { isThrottlingError } from '../../transfer/throttling.js';
+import { commandLogger, loadCommandConfig, openStorages, type CommonOptions } from '../context.js';
+import { formatBytes } from '../format.js';
+import { describeStorageSection, destinationIdentity, queueSettings, type QueueFlags } from '../queue-options.js';
+
+export interface WorkerCommandOptions extends CommonOptions, QueueFlags {
+  concurrency?: number;
+  /** Seconds the tasks in flight get after SIGINT/SIGTERM before they are handed back to the queue. */
+  gracePeriod?: number;
+}
+
+export const defaultWorkerGraceSeconds = 30;
+const heartbeatMs = 2000;
+const progressLogMs = 30_000;
+const metaPollMs = 2000;
+
+/** Failures that every further write would repeat: the worker stops at the first, as `sync` does. */
+const fatalDestinationCodes = new Set(['storage.disk-full', 'storage.read-only']);
+const acls: readonly Acl[] = ['private', 'public-read'];
+
+/**
+ * Takes copy tasks from the queue and runs each through `copyObject`, the
+ * same engine, retries and accounting as `sync`, until SIGINT/SIGTERM. Every
+ * outcome goes to the run's counters in Redis as well as to this process's summary.
+ */
+export async function workerCommand(options: WorkerCommandOptions): Promise<number> {
+  const config = await loadCommandConfig(options);
+  const settings = queueSettings(options, config, 'worker');
+  const log = commandLogger(options);
+  const concurrency = options.concurrency ?? config.sync.concurrency;
+  const graceSeconds = options.gracePeriod ?? defaultWorkerGraceSeconds;
+  const workerId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  const identity = destinationIdentity(config.destination);
+  const destinationText = describeStorageSection(config.destination);
+
+  const redis = await connectRedis(settings.url);
+  const status = new RedisRunStatus(redis, settings.prefix);
+  try {
+    const { source, destination } = await openStorages(config, 'write');
+    try {
+      const stop = new AbortController();
+      let release: (() => Promise<void>) | undefined;
+      const onSignal = (signal: NodeJS.Signals): void => {
+        if (stop.signal.aborted) {
+          log.warn(`${signal} again: handing the tasks in flight back to the queue and quitting`);
+          void release?.().finally(() => process.exit(ExitCode.interrupted));
+          if (release === undefined) process.exit(ExitCode.interrupted);
+          return;
+        }
+        log.warn(`${signal}: taking no new task; finishing those in flight (at most ${graceSeconds} s; press Ctrl-C again to hand them back at once)`);
+        stop.abort();
+      };
+      process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+      const stats = new RunStats();
+      const startedAt = Date.now();
+      const beat = (): Promise<void> =>
+        status
+          .heartbeat({ id: workerId, host: hostname(), pid: process.pid, concurrency, startedAt, beatAt: Date.now(), inFlight: inFlightByJob(stats.jobs()), done: totalDone(stats.jobs()) })
+          .catch(() => undefined);
+      // From the start, so that `status` lists a worker waiting for its first task.
+      await beat();
+      const heartbeat = setInterval(() => void beat(), heartbeatMs);
+      try {
+        const meta = await runMeta(status, stop.signal, log);
+        if (meta === undefined) return ExitCode.ok;
+        if (meta.destinationIdentity !== identity) {
+          throw new UserError(
+            `this worker's [destination] is ${destinationText}, but the queue at ${redactUrl(settings.url)} (prefix ${settings.prefix}) was filled for ${meta.destination}: fix the config, or point --queue / [queue] prefix at this destination's run`,
+            'queue.other-destination',
+          );
+        }
+
+        const limiter = new AdaptiveConcurrency({
+          max: concurrency,
+          onChange: (limit, reason) => {
+            if (reason === 'throttled') log.warn(`the storage is throttling: ${limit} transfers at once from now on`);
+            else if (limit === concurrency) log.info(`throttling cleared: back to ${limit} transfers at once`);
+          },
+        });
+        const context: CopyContext = {
+          source,
+          destination,
+          stats,
+          dryRun: false,
+          defaultCacheControl: config.sync.cache_control,
+          storageClass: config.sync.storage_class,
+          retry: defaultRetryPolicy,
+          limiter,
+          onTransientError: (error) => {
+            if (!isThrottlingError(error)) return;
+            stats.throttled();
+            void status.recordThrottle().catch(() => undefined);
+          },
+        };
+        let fatal: ObjectEvent | undefined;
+        let lastError = 0;
+        const worker = new QueueWorker<unknown>(
+          {
+            ...settings,
+            concurrency,
+            lockDurationMs: settings.lockDurationMs,
+            name: workerId,
+            onUnaccountedFailure: async (task, reason) => {
+              const key = isCopyTask(task.data) ? task.data.key : task.id;
+              log.error({ job: task.name, key, reason }, 'task failed');
+              await status.record({ job: task.name, key, outcome: 'failed', bytes: 0, reason }).catch(() => undefined);
+            },
+            onStalled: (id) => log.warn({ task: id }, 'took back a task whose worker stopped renewing its lock (it runs again)'),
+            onError: (error) => {
+              // A Redis outage repeats this every second: one line per 30 s is enough.
+              if (Date.now() - lastError < 30_000) return;
+              lastError = Date.now();
+              log.warn({ reason: error.message }, `queue error: ${error.message}`);
+            },
+          },
+          async (task: QueueTask<unknown>) => {
+            const data = task.data;
+            if (!isCopyTask(data)) {
+              const reason = 'not a copy task (queued by another program or version?)';
+              await status.record({ job: task.name, key: task.id, outcome: 'failed', bytes: 0, reason });
+              return { failure: reason };
+            }
+            if (!stats.jobs().some((counters) => counters.job === data.job)) stats.startJob(data.job, undefined);
+            const event = await copyObject(data, context);
+            await status.record(event);
+            logOutcome(log, event);
+            // Idle now: say so at once rather than at the next beat (status shows nothing in flight).
+            if (stats.jobs().every((counters) => counters.inFlight === 0)) void beat();
+            if (event.outcome !== 'failed') return {};
+            if (event.code !== undefined && fatalDestinationCodes.has(event.code) && fatal === undefined) {
+              fatal = event;
+              stop.abort();
+            }
+            return { failure: event.reason ?? 'failed' };
+          },
+        );
+        release = async () => {
+          const handedBack = await worker.release();
+          if (handedBack > 0) log.warn(`${handedBack} task${handedBack === 1 ? '' : 's'} handed back to the queue`);
+          await status.workerStopped(workerId).catch(() => undefined);
+        };
+
+        let lastDone = 0;
+        const progress = setInterval(() => {
+          const done = totalDone(stats.jobs());
+          if (done === lastDone && worker.active === 0) return;
+          log.info(`${done - lastDone} objects done in the last ${progressLogMs / 1000} s (${done} since start, ${formatBytes(totalBytes(stats.jobs()))} copied); ${worker.active} in flight`);
+          lastDone = done;
+        }, progressLogMs);
+
+        let abandoned = false;
+        let graceTimer: NodeJS.Timeout | undefined;
+        const onStop = (): void => {
+          void worker.close();
+          graceTimer = setTimeout(() => {
+            abandoned = true;
+            log.warn(`the grace period is over with ${worker.active} task${worker.active === 1 ? '' : 's'} in flight`);
+            void release?.().finally(() => process.exit(ExitCode.interrupted));
+          }, graceSeconds * 1000);
+          graceTimer.unref();
+        };
+        stop.signal.addEventListener('abort', onStop, { once: true });
+
+        log.info(
+          { worker: workerId, queue: redactUrl(settings.url), prefix: settings.prefix, concurrency },
+          `worker ${workerId}: copying tasks from ${redactUrl(settings.url)} (prefix ${settings.prefix}) to ${destinationText}, ${concurrency} at a time`,
+        );
+        try {
+          await worker.run();
+        } finally {
+          clearTimeout(graceTimer);
+          clearInterval(progress);
+          stop.signal.removeEventListener('abort', onStop);
+          await worker.close();
+          await status.workerStopped(workerId).catch(() => undefined);
+        }
+        const jobs = stats.jobs();
+        if (stats.throttleEvents > 0) log.warn(`the storages throttled ${stats.throttleEvents} requests; lower --concurrency if this keeps happening`);
+        process.stdout.write(options.json === true ? `${JSON.stringify({ worker: workerId, summary: jobs.map(summaryEntry) })}\n` : `${workerTable(jobs)}\n`);
+        const fatalEvent = fatal as ObjectEvent | undefined;
+        if (fatalEvent !== undefined) {
+          throw new UserError(
+            `${fatalEvent.reason ?? 'the destination refused a write'}: stopped this worker; ${fatalEvent.code === 'storage.disk-full' ? 'free some space' : 'make the destination writable'}, then enqueue --retry-failed and start the workers again`,
+            fatalEvent.code ?? 'storage.write-failed',
+          );
+        }
+        return abandoned ? ExitCode.interrupted : ExitCode.ok;
+      } finally {
+        clearInterval(heartbeat);
+        await status.workerStopped(workerId).catch(() => undefined);
+        process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+      }
+    } finally {
+      await Promise.all([source.close(), destination.close()]);
+    }
+  } finally {
+    await closeRedis(redis);
+  }
+}
+
+/** The run's meta, once `enqueue` has written it; undefined when stopped while waiting. */
+async function runMeta(status: RedisRunStatus, signal: AbortSignal, log: Logger): Promise<RunMeta | undefined> {
+  let told = false;
+  for (;;) {
+    const meta = await status.meta();
+    if (meta !== undefined) return meta;
+    if (!told) log.info('the queue holds no run yet: waiting for enqueue');
+    told = true;
+    const slept = await sleep(metaPollMs, true, { signal }).catch(() => false);
+    if (!slept) return undefined;
+  }
+}
+
+/** What `enqueue` puts in a task, checked before any request is made. */
+function isCopyTask(data: unknown): data is CopyTask {
+  if (typeof data !== 'object' || data === null) return false;
+  const task = data as Record<string, unknown>;
+  return (
+    typeof task['job'] === 'string' &&
+    typeof task['key'] === 'string' &&
+    task['key'] !== '' &&
+    typeof task['required'] === 'boolean' &&
+    (task['alternateKey'] === undefined || typeof task['alternateKey'] === 'string') &&
+    (task['acl'] === undefined || acls.includes(task['acl'] as Acl))
+  );
+}
+
+function inFlightByJob(jobs: JobCounters[]): Record<string, number> {
+  return Object.fromEntries(jobs.filter((counters) => counters.inFlight > 0).map((counters) => [counters.job, counters.inFlight]));
+}
+
+function totalDone(jobs: JobCounters[]): number {
+  return jobs.reduce((sum, c) => sum + c.copied + c.skipped + c.missing + c.absentStyle + c.failed, 0);
+}
+
+function totalBytes(jobs: JobCounters[]): number {
+  return jobs.reduce((sum, counters) => sum + counters.bytes, 0);
+}
+
+function logOutcome(log: Logger, event: ObjectEvent): void {
+  const { job, key } = event;
+  if (event.outcome === 'failed') log.error({ job, key, reason: event.reason }, 'copy failed');
+  else if (event.outcome === 'missing') log.warn({ job, key, reason: event.reason }, 'original missing in source');
+  else if (event.outcome === 'absent-style') log.debug({ job, key }, 'derived style absent in source');
+  else if (event.foundAt !== undefined) log.info({ job, key, foundAt: event.foundAt }, 'found under the other cache/ variant; written where Mastodon expects it');
+}
+
+function summaryEntry(counters: JobCounters): Record<string, unknown> {
+  const { job, copied, skipped, missing, absentStyle, failed, bytes } = counters;
+  return { job, copied, skipped, missing, absentStyle, failed, bytes };
+}
+
+/** What this worker did, one line a job (the run's totals are in `status`). */
+function workerTable(jobs: JobCounters[]): string {
+  if (jobs.length === 0) return 'this worker copied nothing';
+  const header = ['job', 'copied', 'skipped', 'missing', 'absent', 'failed', 'bytes'];
+  const rows = jobs.map((c) => [c.job, String(c.copied), String(c.skipped), String(c.missing), String(c.absentStyle), String(c.failed), formatBytes(c.bytes)]);
+  const widths = header.map((name, index) => Math.max(name.length, ...rows.map((row) => row[index]!.length)));
+  const line = (cells: readonly string[]): string => cells.map((cell, index) => (index === 0 ? cell.padEnd(widths[index]!) : cell.padStart(widths[index]!))).join('  ');
+  return [line(header), ...rows.map(line)].join('\n');
+}

@@ -1,0 +1,39 @@
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import { UserError } from '../errors.js';
+
+/** Lines to stdout or a file, waiting for a slow reader instead of buffering millions of lines. */
+export interface LineOutput {
+  write(text: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function lineOutput(file: string | undefined): LineOutput {
+  const stream: NodeJS.WritableStream = file === undefined ? process.stdout : createWriteStream(file);
+  let failed: unknown;
+  const failure = new Promise<never>((_, reject) =>
+    stream.once('error', (error: unknown) => {
+      failed = error;
+      reject(error);
+    }),
+  );
+  failure.catch(() => undefined);
+  const describe = (error: unknown): UserError => {
+    const code = (error as { code?: unknown }).code;
+    return new UserError(`cannot write ${file ?? 'to stdout'} (${typeof code === 'string' ? code : String(error)}): check the path and its permissions`, 'cli.output');
+  };
+  return {
+    async write(text) {
+      if (failed !== undefined) throw describe(failed);
+      if (!stream.write(text)) await Promise.race([once(stream, 'drain'), failure]).catch((error: unknown) => Promise.reject(describe(error)));
+    },
+    async close() {
+      if (file === undefined) return;
+      await Promise.race([new Promise<void>((resolve) => stream.end(resolve)), failure]).catch((error: unknown) => Promise.reject(describe(error)));
+    },
+  };
+}
+
+export function csvField(value: string): string {
+  return /[",\n\r]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
+}

@@ -1,0 +1,53 @@
+import { access } from 'node:fs/promises';
+import path from 'node:path';
+import type { Config } from '../config/schema.js';
+import { UserError } from '../errors.js';
+import { Journal } from '../journal/journal.js';
+import type { JournalScope } from '../journal/journal-scope.js';
+import type { Storage } from '../storage/storage.js';
+
+/** The state file's name when it sits beside the config file. */
+export const stateFileName = 'state.sqlite';
+/** Where it goes when everything came from the environment (no config file). */
+export const fallbackStatePath = 'mastodon-s3-sync.sqlite';
+
+export interface StateFlags {
+  /** --state PATH, or false for --no-state. */
+  state?: string | false;
+}
+
+/** --state, else [sync] state_path, else state.sqlite beside the config file, else ./mastodon-s3-sync.sqlite; undefined for --no-state. */
+export function statePath(flags: StateFlags, config: Pick<Config, 'sync'>, configPath: string | undefined): string | undefined {
+  if (flags.state === false) return undefined;
+  if (typeof flags.state === 'string') return path.resolve(flags.state);
+  if (config.sync.state_path !== undefined) return path.resolve(config.sync.state_path);
+  return configPath === undefined ? path.resolve(fallbackStatePath) : path.join(path.dirname(configPath), stateFileName);
+}
+
+/**
+ * Opens the journal for writing, or for reading only (dry runs, report). A
+ * read-only open of a file that does not exist yet gives undefined rather than
+ * creating it: a dry run writes nothing anywhere.
+ */
+export async function openJournal(file: string | undefined, mode: 'write' | 'read'): Promise<Journal | undefined> {
+  if (file === undefined) return undefined;
+  if (mode === 'read' && !(await exists(file))) return undefined;
+  return Journal.open(file, { readonly: mode === 'read' });
+}
+
+/** The pair's state: keyed by both storages' descriptions, so another destination never inherits it. */
+export function journalScope(journal: Journal | undefined, source: Storage, destination: Storage): JournalScope | undefined {
+  return journal?.scope(source.description, destination.description);
+}
+
+export function requireJournal(journal: Journal | undefined, flag: string): Journal {
+  if (journal === undefined) throw new UserError(`${flag} needs the state file: drop --no-state (or run a sync first so that the file exists)`, 'journal.required');
+  return journal;
+}
+
+async function exists(file: string): Promise<boolean> {
+  return access(file).then(
+    () => true,
+    () => false,
+  );
+}

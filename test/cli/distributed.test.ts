@@ -1,0 +1,394 @@
+/**
+ * The many-machines mode end to end: the built CLI's `enqueue`, `worker` and `status` as
+ * separate processes against the real Redis (a key prefix a test), a scratch database and two
+ * s3rver servers; proxies in front of the destination make transfers hang or fail on purpose.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, afterEach, before, describe, test } from 'node:test';
+import type { Redis } from 'ioredis';
+import { QueueInspector } from '../../src/queue/queue-inspector.js';
+import type { QueueSettings } from '../../src/queue/queue-settings.js';
+import { RedisRunStatus, type RedisJobCounters } from '../../src/queue/redis-run-status.js';
+import { taskId } from '../../src/queue/task-id.js';
+import { binPath, runCli, type CliResult } from '../helpers/cli.js';
+import { insertMediaAttachment } from '../helpers/postgres.js';
+import { startS3Proxy, type RecordedRequest, type S3Proxy } from '../helpers/s3-proxy.js';
+import { getTestObject, listTestKeys, s3rverCredentials } from '../helpers/s3-server.js';
+import { createTestInstance, destinationBucket, type TestInstance } from '../helpers/test-instance.js';
+import { cleanUp, eventually, keysOf, testQueue, testRedis } from '../queue/test-redis.js';
+
+interface RunningCli {
+  child: ChildProcess;
+  output: () => { stdout: string; stderr: string };
+  result: Promise<CliResult>;
+}
+
+/** Starts the built CLI without waiting for it (a clean MASTODON_S3_SYNC_* environment, as runCli). */
+function startCli(args: string[]): RunningCli {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(process.env)) if (!name.startsWith('MASTODON_S3_SYNC_') && name !== 'NODE_TEST_CONTEXT') env[name] = value;
+  const child = spawn(process.execPath, [binPath, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const result = new Promise<CliResult>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+  return { child, output: () => ({ stdout, stderr }), result };
+}
+
+const lastJson = <T>(stdout: string): T => JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as T;
+
+interface EnqueueReport {
+  job: string;
+  rows: number;
+  keys: number;
+  enqueued: number;
+  alreadyQueued: number;
+  state: string;
+}
+
+const rows = 30;
+const job = 'media_attachments';
+
+describe('enqueue, workers on several processes, status', () => {
+  let instance: TestInstance;
+  let redis: Redis;
+  /** Source key → bytes: every object the database references and the source holds. */
+  const expected = new Map<string, Buffer>();
+  const missingKey = 'media_attachments/files/000/399/999/original/0000000000000000.jpeg';
+  const queues: QueueSettings[] = [];
+  const running: RunningCli[] = [];
+  const proxies: S3Proxy[] = [];
+
+  before(async () => {
+    instance = await createTestInstance();
+    redis = testRedis();
+    const db = instance.database.client;
+    for (let row = 0; row < rows; row += 1) {
+      const id = String(300_000 + row);
+      const name = `${randomBytes(8).toString('hex')}.jpeg`;
+      await insertMediaAttachment(db, { id, file_file_name: name, file_content_type: 'image/jpeg', type: 0 });
+      for (const [style, size] of [['original', 32_768], ['small', 8192]] as const) {
+        const key = `media_attachments/files/000/${id.slice(0, 3)}/${id.slice(3)}/${style}/${name}`;
+        const body = randomBytes(size);
+        expected.set(key, body);
+        await instance.seed(key, body, { contentType: 'image/jpeg' });
+      }
+    }
+    // Referenced, never uploaded: the original is missing, its small style absent.
+    await insertMediaAttachment(db, { id: '399999', file_file_name: '0000000000000000.jpeg', file_content_type: 'image/jpeg', type: 0 });
+  });
+
+  afterEach(async () => {
+    for (const cli of running.splice(0)) if (cli.child.exitCode === null && cli.child.signalCode === null) cli.child.kill('SIGKILL');
+    await Promise.all(proxies.splice(0).map((proxy) => proxy.close()));
+    for (const settings of queues.splice(0)) {
+      await cleanUp(settings);
+      assert.deepEqual(await keysOf(redis, settings.prefix), [], 'the test left nothing in Redis');
+    }
+  });
+
+  after(async () => {
+    await redis.quit();
+    await instance.close();
+  });
+
+  /** A run of its own: a queue prefix, a destination prefix, and a config (pointing at `endpoint` when given). */
+  async function newRun(label: string, options: { queue?: Record<string, string | number>; endpoint?: string; sync?: Record<string, string | number> } = {}) {
+    const settings = testQueue(label);
+    queues.push(settings);
+    const destinationPrefix = `${label}-${randomBytes(3).toString('hex')}`;
+    const config = (name: string, endpoint = instance.destinationServer.endpoint): Promise<string> =>
+      instance.writeConfig(
+        {
+          destination: {
+            type: 's3',
+            endpoint,
+            region: 'us-east-1',
+            bucket: destinationBucket,
+            access_key_id: s3rverCredentials.accessKeyId,
+            secret_access_key: s3rverCredentials.secretAccessKey,
+            prefix: destinationPrefix,
+          },
+          sync: { concurrency: 4, ...options.sync },
+          queue: { url: settings.url, prefix: settings.prefix, lock_duration_s: 2, ...options.queue },
+        },
+        `${label}-${name}.ini`,
+      );
+    const direct = await config('direct');
+    const status = new RedisRunStatus(redis, settings.prefix);
+    return {
+      settings,
+      destinationPrefix,
+      direct,
+      config,
+      status,
+      worker(configPath: string, extra: string[] = []): RunningCli {
+        const cli = startCli(['worker', '--config', configPath, '--concurrency', '4', '--json', ...extra]);
+        running.push(cli);
+        return cli;
+      },
+      async enqueue(args: string[] = [], configPath = direct): Promise<{ result: CliResult; reports: EnqueueReport[] }> {
+        const result = await runCli(['enqueue', '--config', configPath, '--json', ...args]);
+        assert.equal(result.code, 0, result.stderr);
+        const reports = lastJson<{ enqueue: EnqueueReport[] }>(result.stdout).enqueue;
+        // Every job whose table exists runs; only media_attachments has rows here.
+        for (const report of reports) if (report.job !== job) assert.deepEqual([report.rows, report.enqueued], [0, 0], report.job);
+        return { result, reports: reports.filter((report) => report.job === job) };
+      },
+      async finished(timeoutMs = 30_000): Promise<RedisJobCounters> {
+        return eventually(async () => (await status.jobs()).find((counters) => counters.job === job && counters.finishedAt !== undefined), timeoutMs, 'every task to have an outcome');
+      },
+      async destinationKeys(): Promise<string[]> {
+        return (await listTestKeys(instance.destination, destinationBucket, `${destinationPrefix}/`)).map((key) => key.slice(destinationPrefix.length + 1));
+      },
+      async assertDestinationComplete(): Promise<void> {
+        assert.deepEqual(await this.destinationKeys(), [...expected.keys()].sort());
+        for (const [key, body] of expected) {
+          const object = await getTestObject(instance.destination, destinationBucket, `${destinationPrefix}/${key}`);
+          assert.ok(object?.body.equals(body), `${key}: the destination's bytes differ from the source's`);
+          assert.equal(object?.contentType, 'image/jpeg');
+        }
+      },
+    };
+  }
+
+  async function stopped(cli: RunningCli, signal: NodeJS.Signals = 'SIGTERM'): Promise<CliResult> {
+    cli.child.kill(signal);
+    return cli.result;
+  }
+
+  /** A proxy in front of the destination that holds every object upload forever (the write check passes). */
+  async function hangingUploads(): Promise<S3Proxy> {
+    const proxy = await startS3Proxy(instance.destinationServer.endpoint);
+    proxies.push(proxy);
+    proxy.setFaults({ choose: (request) => (isObjectUpload(request) ? 'stall' : undefined) });
+    return proxy;
+  }
+
+  const isObjectUpload = (request: RecordedRequest): boolean => request.method === 'PUT' && !request.path.endsWith('.mastodon-s3-sync-write-check');
+
+  test('one producer and two workers copy exactly the referenced objects, and every machine sees the counts', async () => {
+    const run = await newRun('two');
+    const workers = [run.worker(run.direct), run.worker(run.direct)];
+    await eventually(async () => (await run.status.workers()).length === 2, 15_000, 'both workers to report in');
+
+    const { reports } = await run.enqueue();
+    assert.deepEqual(reports, [{ job, rows: rows + 1, keys: 2 * rows + 2, enqueued: 2 * rows + 2, alreadyQueued: 0, state: 'enqueued' }]);
+    const counters = await run.finished();
+    assert.deepEqual(
+      { copied: counters.copied, skipped: counters.skipped, missing: counters.missing, absentStyle: counters.absentStyle, failed: counters.failed, keys: counters.keys, rows: counters.rows, rowsTotal: counters.rowsTotal },
+      { copied: 2 * rows, skipped: 0, missing: 1, absentStyle: 1, failed: 0, keys: 2 * rows + 2, rows: rows + 1, rowsTotal: rows + 1 },
+    );
+    assert.equal(counters.bytes, [...expected.values()].reduce((sum, body) => sum + body.length, 0));
+    await run.assertDestinationComplete();
+
+    const results = await Promise.all(workers.map((worker) => stopped(worker)));
+    const copiedBy = results.map((result) => {
+      assert.equal(result.code, 0, `a worker stopped by SIGTERM exits 0:\n${result.stderr}`);
+      return lastJson<{ summary: { copied: number }[] }>(result.stdout).summary.reduce((sum, entry) => sum + entry.copied, 0);
+    });
+    assert.equal(copiedBy[0]! + copiedBy[1]!, 2 * rows, 'each object copied once, by one worker or the other');
+    assert.ok(copiedBy.every((count) => count > 0), `both workers took part (${copiedBy.join(' + ')})`);
+
+    const status = await runCli(['status', '--config', run.direct]);
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, /0 waiting, 0 active, 0 delayed, 0 failed/);
+    assert.match(status.stdout, new RegExp(`^${job}\\s+${rows + 1}\\s+${2 * rows + 2}\\s+${2 * rows}\\s+0\\s+1\\s+1\\s+0`, 'm'));
+    assert.match(status.stdout, /missing\s+media_attachments\s+media_attachments\/files\/000\/399\/999\/original\/0000000000000000\.jpeg\s+not in source/);
+    const statusJson = await runCli(['status', '--config', run.direct, '--json']);
+    const record = lastJson<{ summary: Array<{ job: string; copied: number; finished: boolean }>; workers: unknown[] }>(statusJson.stdout);
+    assert.deepEqual(record.summary.filter((entry) => entry.job === job).map((entry) => [entry.copied, entry.finished]), [[2 * rows, true]]);
+    assert.ok(record.summary.every((entry) => entry.finished), 'the jobs without rows are finished too');
+    assert.deepEqual(record.workers, [], 'stopped workers leave the list at once');
+
+    const again = await run.enqueue();
+    assert.deepEqual(again.reports.map((report) => [report.state, report.enqueued]), [['already-enqueued', 0]]);
+    assert.equal((await run.status.jobs()).find((counters) => counters.job === job)?.keys, 2 * rows + 2);
+    assert.match(again.result.stderr, /--from-start/);
+  });
+
+  test('enqueueing again adds nothing the queue still holds, and an interrupted enqueue resumes where it stopped', async () => {
+    const run = await newRun('dedupe');
+    const first = await run.enqueue(['--limit', '10']);
+    assert.deepEqual(first.reports.map((report) => [report.rows, report.enqueued, report.state]), [[10, 20, 'partial']]);
+    const second = await run.enqueue();
+    assert.deepEqual(second.reports.map((report) => [report.rows, report.enqueued, report.alreadyQueued, report.state]), [[rows + 1 - 10, 2 * rows + 2 - 20, 0, 'enqueued']]);
+    assert.match(second.result.stderr, /resuming after row 300009/);
+    const third = await run.enqueue(['--from-start']);
+    assert.deepEqual(third.reports.map((report) => [report.rows, report.enqueued, report.alreadyQueued]), [[rows + 1, 0, 2 * rows + 2]]);
+
+    const inspector = new QueueInspector(run.settings);
+    try {
+      assert.equal((await inspector.counts()).waiting, 2 * rows + 2, 'one task a key, however many times it was enqueued');
+    } finally {
+      await inspector.close();
+    }
+    const identity = `s3:${destinationBucket}/${run.destinationPrefix}`;
+    const ids = (await redis.lrange(`${run.settings.prefix}:copy:wait`, 0, -1)).sort();
+    const keys = [...expected.keys(), missingKey, missingKey.replace('/original/', '/small/')];
+    assert.deepEqual(ids, keys.map((key) => taskId(identity, key)).sort());
+    const counters = (await run.status.jobs()).find((entry) => entry.job === job);
+    assert.equal(counters?.keys, 2 * rows + 2);
+    assert.equal(counters?.rowsTotal, 2 * (rows + 1), '--from-start is a second pass over the rows');
+  });
+
+  test('a worker killed with SIGKILL in the middle of its transfers loses nothing: another takes its tasks back', async () => {
+    const run = await newRun('kill');
+    const proxy = await hangingUploads();
+    const doomed = run.worker(await run.config('hanging', proxy.endpoint));
+    await run.enqueue();
+    await eventually(async () => proxy.requests.filter(isObjectUpload).length >= 4, 15_000, 'the first worker to be uploading 4 objects');
+    const killed = await stopped(doomed, 'SIGKILL');
+    assert.equal(killed.signal, 'SIGKILL');
+    assert.equal((await run.status.jobs()).find((counters) => counters.job === job)?.copied, 0, 'nothing was copied before the kill');
+
+    const survivor = run.worker(run.direct);
+    const counters = await run.finished(30_000);
+    assert.deepEqual([counters.copied, counters.missing, counters.absentStyle, counters.failed], [2 * rows, 1, 1, 0], 'every object counted once');
+    await run.assertDestinationComplete();
+    const result = await stopped(survivor);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /took back a task whose worker stopped renewing its lock/);
+  });
+
+  test('a worker stopped while its uploads hang hands its tasks back after the grace period', async () => {
+    const run = await newRun('grace', { queue: { lock_duration_s: 600 } });
+    const proxy = await hangingUploads();
+    const stopping = run.worker(await run.config('hanging', proxy.endpoint), ['--grace-period', '1']);
+    await run.enqueue();
+    await eventually(async () => proxy.requests.filter(isObjectUpload).length >= 4, 15_000, 'the worker to be uploading 4 objects');
+    const result = await stopped(stopping);
+    assert.equal(result.code, 130, result.stderr);
+    assert.match(result.stderr, /4 tasks handed back to the queue/);
+
+    // A 10-minute lock would hold them that long had they not been handed back.
+    const finisher = run.worker(run.direct);
+    await run.finished(20_000);
+    await run.assertDestinationComplete();
+    assert.equal((await stopped(finisher)).code, 0);
+  });
+
+  test('failures are recorded once with their reason, retried only by the copy engine, and --retry-failed queues them again', async () => {
+    const run = await newRun('failures');
+    const [forbidden, flaky] = [...expected.keys()].filter((key) => key.includes('/original/'));
+    const proxy = await startS3Proxy(instance.destinationServer.endpoint);
+    proxies.push(proxy);
+    let flakyFaults = 0;
+    proxy.setFaults({
+      choose(request) {
+        if (!isObjectUpload(request)) return undefined;
+        if (request.path.endsWith(forbidden!)) return 'forbidden';
+        if (request.path.endsWith(flaky!) && flakyFaults < 2) {
+          flakyFaults += 1;
+          return 'internal-error';
+        }
+        return undefined;
+      },
+    });
+    const worker = run.worker(await run.config('faulty', proxy.endpoint));
+    await run.enqueue();
+    let counters = await run.finished();
+    assert.deepEqual([counters.copied, counters.failed, counters.missing], [2 * rows - 1, 1, 1]);
+    const uploadsOf = (key: string): number => proxy.requests.filter((request) => isObjectUpload(request) && request.path.endsWith(key)).length;
+    assert.equal(uploadsOf(forbidden!), 1, 'a permanent refusal is not retried, by the engine or by the queue');
+    assert.equal(uploadsOf(flaky!), 3, 'two 500s, then success: the copy engine retried, as in one process');
+
+    const [failure] = await run.status.recentFailures(5, job).then((list) => list.filter((entry) => entry.outcome === 'failed'));
+    assert.equal(failure?.key, forbidden);
+    assert.match(failure?.reason ?? '', /denied/i);
+    const inspector = new QueueInspector(run.settings);
+    try {
+      const [failedTask] = await inspector.failedTasks(5);
+      assert.equal(failedTask?.reason, failure?.reason, 'BullMQ holds the same reason');
+      assert.equal(failedTask?.attemptsMade, 1);
+    } finally {
+      await inspector.close();
+    }
+
+    proxy.setFaults(undefined);
+    const retry = await runCli(['enqueue', '--config', run.direct, '--retry-failed', '--json']);
+    assert.equal(retry.code, 0, retry.stderr);
+    assert.deepEqual(lastJson<{ retried: Record<string, number> }>(retry.stdout).retried, { [job]: 1 });
+    counters = await eventually(async () => {
+      const current = (await run.status.jobs()).find((entry) => entry.job === job);
+      return current !== undefined && current.finishedAt !== undefined && current.copied === 2 * rows ? current : undefined;
+    });
+    assert.equal(counters.failed, 0);
+    await run.assertDestinationComplete();
+    assert.equal((await stopped(worker)).code, 0);
+  });
+
+  test('backpressure: the waiting tasks never exceed [queue] max_waiting while enqueue runs', async () => {
+    const maxWaiting = 5;
+    const run = await newRun('bounded', { queue: { max_waiting: maxWaiting } });
+    const inspector = new QueueInspector(run.settings);
+    let highest = 0;
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        highest = Math.max(highest, (await inspector.counts()).waiting);
+        await sleep(10);
+      }
+    })();
+    try {
+      const producer = startCli(['enqueue', '--config', run.direct, '--json']);
+      running.push(producer);
+      await eventually(async () => (await inspector.counts()).waiting === maxWaiting, 15_000, 'the queue to fill up');
+      await sleep(1000);
+      assert.equal(producer.child.exitCode, null, 'enqueue waits for room');
+      assert.equal((await inspector.counts()).waiting, maxWaiting);
+      assert.match(producer.output().stderr, /pausing until the workers catch up/);
+
+      const worker = run.worker(run.direct);
+      const result = await producer.result;
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(lastJson<{ enqueue: EnqueueReport[] }>(result.stdout).enqueue.find((report) => report.job === job)?.enqueued, 2 * rows + 2);
+      await run.finished();
+      await run.assertDestinationComplete();
+      assert.equal((await stopped(worker)).code, 0);
+    } finally {
+      sampling = false;
+      await sampler;
+      await inspector.close();
+    }
+    assert.ok(highest <= maxWaiting, `at most ${maxWaiting} tasks waited at any time (saw ${highest})`);
+  });
+
+  test('without a queue, or with the queue of another destination, the commands say what to fix', async () => {
+    const noQueue = await instance.writeConfig({}, 'no-queue.ini');
+    for (const command of ['enqueue', 'worker', 'status']) {
+      const result = await runCli([command, '--config', noQueue]);
+      assert.equal(result.code, 2, `${command}: ${result.stderr}`);
+      assert.match(result.stderr, new RegExp(`${command} needs the queue's Redis: pass --queue redis://HOST:6379, or set \\[queue\\] url`));
+    }
+    const badUrl = await runCli(['worker', '--config', noQueue, '--queue', 'http://127.0.0.1:6379']);
+    assert.equal(badUrl.code, 2);
+    assert.match(badUrl.stderr, /--queue must be a Redis URL/);
+    const unreachable = await runCli(['status', '--config', noQueue, '--queue', 'redis://127.0.0.1:1']);
+    assert.equal(unreachable.code, 2);
+    assert.match(unreachable.stderr, /cannot reach the queue's Redis at redis:\/\/127\.0\.0\.1:1/);
+
+    const run = await newRun('other');
+    await run.enqueue(['--limit', '1']);
+    const elsewhere = await instance.writeConfig(
+      {
+        destination: { type: 'fs', path: instance.directory },
+        queue: { url: run.settings.url, prefix: run.settings.prefix },
+      },
+      'elsewhere.ini',
+    );
+    const worker = await runCli(['worker', '--config', elsewhere]);
+    assert.equal(worker.code, 2, worker.stderr);
+    assert.match(worker.stderr, /this worker's \[destination\] is directory .*, but the queue .* was filled for s3:\/\/new-media\/other-/);
+    const producer = await runCli(['enqueue', '--config', elsewhere]);
+    assert.equal(producer.code, 2, producer.stderr);
+    assert.match(producer.stderr, /holds a run to s3:\/\/new-media\/other-.*give this destination its own \[queue\] prefix/);
+  });
+});
