@@ -1,43 +1,23 @@
 import { UserError } from '../errors.js';
-import type { JournalScope, KeyState, RunKind } from '../journal/journal-scope.js';
-import { settledOutcomes } from '../journal/journal-scope.js';
+import type { JournalScope } from '../journal/journal-scope.js';
 import type { Logger } from '../log.js';
-import type { MastodonDatabase, RowQuery } from '../mastodon/database.js';
-import type { JobName, ObjectRef } from '../mastodon/object-ref.js';
+import type { MastodonDatabase } from '../mastodon/database.js';
 import { runPool } from '../queue/in-process-pool.js';
 import type { ObjectEvent, RunStats } from '../stats/run-stats.js';
-import { describeStorageError } from '../storage/errors.js';
-import type { Acl, MultipartObserver, ObjectInfo, Storage } from '../storage/storage.js';
+import type { Storage } from '../storage/storage.js';
 import { AdaptiveConcurrency } from '../transfer/adaptive-concurrency.js';
-import { copyObject, type CopyContext, type CopyTask } from '../transfer/copy-object.js';
-import type { RetryPolicy } from '../transfer/retry.js';
+import { copyObject, type CopyContext } from '../transfer/copy-object.js';
 import { isThrottlingError } from '../transfer/throttling.js';
-import { jobPrefixes, listPrefixes } from './listing.js';
-import { referencedObjects } from './plan.js';
+import { untilDoneOrAbandoned } from './grace-period.js';
+import { abortAbandonedUploads, databaseNow, maybeInventory, multipartObserver, runKind, type InventoryOptions } from './run-preparation.js';
+import { copyTasks, type TaskOptions } from './settled-keys.js';
 
-/** When to list the destination before copying. */
-export type InventoryMode =
-  /** When some job has no completed full run in the journal (first runs, resumed first runs). */
-  | 'auto'
-  | 'always'
-  | 'never';
+export type { InventoryMode } from './run-preparation.js';
 
-export interface SyncOptions {
-  jobs: JobName[];
-  query: RowQuery;
-  concurrency: number;
+export interface SyncOptions extends TaskOptions, InventoryOptions {
   dryRun: boolean;
-  /** The ACL an object gets, from the admin's choice and whether Mastodon keeps it private. */
-  aclFor: (isPrivate: boolean) => Acl | undefined;
   defaultCacheControl: string;
   storageClass?: string;
-  retry: RetryPolicy;
-  /** Leave out `cache/` objects (remote media Mastodon can fetch again). */
-  localOnly?: boolean;
-  /** Only the keys the journal holds as failed or missing. */
-  retryFailed?: boolean;
-  /** @defaultValue 'auto' */
-  inventory?: InventoryMode;
   /** After a stop signal, transfers in flight get this long to finish before they are abandoned. @defaultValue 30000 */
   graceMs?: number;
 }
@@ -77,7 +57,7 @@ export async function runSync(dependencies: SyncDependencies, options: SyncOptio
   const writing = journal !== undefined && !journal.readonly && !options.dryRun;
 
   if (writing) await abortAbandonedUploads(journal, destination, log);
-  const inventoried = writing ? await maybeInventory(dependencies, options, journal) : undefined;
+  const inventoried = writing ? await maybeInventory(destination, log, options, journal) : undefined;
   const runId = writing ? journal.beginRun({ jobs: options.jobs, kind: runKind(options), localOnly: options.localOnly === true, sinceMark: await databaseNow(database) }) : undefined;
 
   const limiter = new AdaptiveConcurrency({
@@ -114,7 +94,7 @@ export async function runSync(dependencies: SyncDependencies, options: SyncOptio
     for (const job of options.jobs) {
       if (stopping()) break;
       stats.startJob(job, await database.countRows(job, options.query));
-      const tasks = copyTasks(dependencies, job, options, { journal, inventoryFresh: inventoried !== undefined });
+      const tasks = copyTasks(job, options, { database, stats, signal, journal, inventoryFresh: inventoried !== undefined });
       const pool = runPool(
         tasks,
         options.concurrency,
@@ -146,7 +126,13 @@ export async function runSync(dependencies: SyncDependencies, options: SyncOptio
       );
     }
   } catch (error) {
-    if (writing && runId !== undefined) journal.endRun(runId, 'failed');
+    if (writing && runId !== undefined) {
+      try {
+        journal.endRun(runId, 'failed');
+      } catch {
+        // The run's own error says more (it may be the journal's disk that failed).
+      }
+    }
     throw error;
   }
   if (writing && runId !== undefined) {
@@ -155,167 +141,6 @@ export async function runSync(dependencies: SyncDependencies, options: SyncOptio
     if (inventoried !== undefined) journal.clearInventory();
   }
   return { status, ...(inventoried !== undefined ? { inventoried } : {}) };
-}
-
-interface PlanState {
-  journal: JournalScope | undefined;
-  /** A destination listing was taken this run: the journal's entries are checked against it. */
-  inventoryFresh: boolean;
-}
-
-/**
- * The job's copy tasks, read from the database a page at a time. Keys the
- * journal holds as settled are counted here, without a request, unless a fresh
- * listing of the destination contradicts it (object gone, or another size).
- */
-async function* copyTasks(dependencies: SyncDependencies, job: JobName, options: SyncOptions, state: PlanState): AsyncGenerator<CopyTask> {
-  const { database, stats, signal } = dependencies;
-  const { journal } = state;
-  for await (const batch of referencedObjects(database, job, options.query)) {
-    if (signal?.aborted === true) return;
-    const considered: { ref: ObjectRef; known: KeyState | undefined }[] = [];
-    for (const ref of batch.refs) {
-      if (options.localOnly === true && ref.key.startsWith('cache/')) continue;
-      const known = journal?.get(ref.key);
-      if (options.retryFailed === true && (known === undefined || (known.outcome !== 'failed' && known.outcome !== 'missing'))) continue;
-      considered.push({ ref, known });
-    }
-    stats.rowsRead(job, batch.rows, considered.length);
-    for (const { ref, known } of considered) {
-      const listed = state.inventoryFresh ? (journal?.inventoryEntry(ref.key) ?? null) : undefined;
-      if (options.retryFailed !== true && known !== undefined && isSettled(known, listed)) {
-        settleFromJournal(stats, known, job);
-        continue;
-      }
-      yield toCopyTask(ref, options, listed);
-    }
-  }
-}
-
-/** Settled in the journal, and (when the destination was just listed) still there with the size and MD5 recorded. */
-function isSettled(known: KeyState, listed: ObjectInfo | null | undefined): boolean {
-  if (!settledOutcomes.includes(known.outcome)) return false;
-  if (listed === undefined || (known.outcome !== 'copied' && known.outcome !== 'skipped')) return true;
-  if (listed === null || (known.size !== null && listed.size !== known.size)) return false;
-  return known.etag === null || listed.etag === undefined || !isMd5(listed.etag) || listed.etag.toLowerCase() === known.etag;
-}
-
-const isMd5 = (etag: string): boolean => /^[0-9a-f]{32}$/i.test(etag);
-
-function settleFromJournal(stats: RunStats, known: KeyState, job: JobName): void {
-  stats.transferStarted(job);
-  stats.objectDone({
-    job,
-    key: known.key,
-    // Copied by an earlier run: already there now.
-    outcome: known.outcome === 'copied' ? 'skipped' : known.outcome,
-    bytes: known.outcome === 'copied' || known.outcome === 'skipped' ? (known.size ?? 0) : 0,
-    ...(known.reason !== null ? { reason: known.reason } : {}),
-    fromJournal: true,
-  });
-}
-
-function toCopyTask(ref: ObjectRef, options: SyncOptions, listed: ObjectInfo | null | undefined): CopyTask {
-  return {
-    job: ref.job,
-    key: ref.key,
-    alternateKey: ref.alternateKey,
-    required: ref.required,
-    acl: options.aclFor(ref.private),
-    ...(listed !== undefined ? { destinationInfo: listed } : {}),
-  };
-}
-
-function runKind(options: SyncOptions): RunKind {
-  if (options.retryFailed === true || options.query.limit !== undefined || options.query.afterId !== undefined) return 'partial';
-  return options.query.since !== undefined ? 'delta' : 'full';
-}
-
-/** Lists the destination into the journal when the mode (or, in auto mode, the journal's history) asks for it. */
-async function maybeInventory(dependencies: SyncDependencies, options: SyncOptions, journal: JournalScope): Promise<number | undefined> {
-  const mode = options.inventory ?? 'auto';
-  if (mode === 'never' || options.retryFailed === true) return undefined;
-  if (mode === 'auto' && options.jobs.every((job) => journal.hasCompletedFullRun(job))) return undefined;
-  const { destination, log } = dependencies;
-  const prefixes = jobPrefixes(options.jobs).filter((prefix) => options.localOnly !== true || !prefix.startsWith('cache/'));
-  const started = Date.now();
-  log.info(`listing ${destination.description} (${prefixes.length} prefixes, in parallel) to skip per-object checks`);
-  try {
-    journal.clearInventory();
-    const count = await listPrefixes(destination, prefixes, (entries) => journal.addInventory(entries), {
-      retry: options.retry,
-      parallel: Math.min(8, options.concurrency),
-      onRetry: (error, prefix) => log.warn({ prefix, reason: describeStorageError(error) }, `listing ${prefix} failed; starting it over`),
-    });
-    log.info(`the destination holds ${count} objects under the jobs' prefixes (listed in ${((Date.now() - started) / 1000).toFixed(1)} s)`);
-    return count;
-  } catch (error) {
-    // Listing is an optimisation: without it every object is checked with a HEAD, as before.
-    journal.clearInventory();
-    log.warn({ reason: describeStorageError(error) }, `cannot list the destination (${describeStorageError(error)}): checking each object instead`);
-    return undefined;
-  }
-}
-
-/** Multipart uploads that crashed runs began: aborted, so that their parts stop costing storage. */
-async function abortAbandonedUploads(journal: JournalScope, destination: Storage, log: Logger): Promise<void> {
-  for (const upload of journal.abandonedUploads()) {
-    if (destination.abortUpload === undefined) {
-      journal.uploadEnded(upload.uploadId);
-      continue;
-    }
-    try {
-      await destination.abortUpload(upload.key, upload.uploadId);
-      journal.uploadEnded(upload.uploadId);
-      log.info({ key: upload.key }, 'aborted an unfinished multipart upload an interrupted run left behind');
-    } catch (error) {
-      log.warn({ key: upload.key, reason: describeStorageError(error) }, 'cannot abort an unfinished multipart upload an interrupted run left behind; trying again next run');
-    }
-  }
-}
-
-function multipartObserver(journal: JournalScope, key: string, runId: number): MultipartObserver {
-  return { started: (uploadId) => journal.uploadStarted(key, uploadId, runId), ended: (uploadId) => journal.uploadEnded(uploadId) };
-}
-
-/** The database server's clock: row timestamps are compared with it by a later `--since last`. */
-async function databaseNow(database: MastodonDatabase): Promise<number> {
-  try {
-    const [row] = await database.query(`SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint::text AS now`);
-    const now = Number(row?.['now']);
-    return Number.isFinite(now) ? now : Date.now();
-  } catch {
-    return Date.now();
-  }
-}
-
-/**
- * Waits for the pool; once `signal` fires, waits at most `graceMs` more. The
- * pool's own failure still surfaces, even after abandonment is decided.
- */
-async function untilDoneOrAbandoned(pool: Promise<void>, signal: AbortSignal | undefined, graceMs: number): Promise<'done' | 'abandoned'> {
-  if (signal === undefined) {
-    await pool;
-    return 'done';
-  }
-  let timer: NodeJS.Timeout | undefined;
-  let onAbort: (() => void) | undefined;
-  const grace = new Promise<'abandoned'>((resolve) => {
-    onAbort = () => {
-      timer = setTimeout(() => resolve('abandoned'), graceMs);
-    };
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-  });
-  try {
-    const result = await Promise.race([pool.then(() => 'done' as const), grace]);
-    // An abandoned pool may still fail later (its storages are closed under it): nobody is listening then.
-    if (result === 'abandoned') pool.catch(() => undefined);
-    return result;
-  } finally {
-    clearTimeout(timer);
-    if (onAbort !== undefined) signal.removeEventListener('abort', onAbort);
-  }
 }
 
 function journalEntry(event: ObjectEvent): Parameters<JournalScope['record']>[0] {

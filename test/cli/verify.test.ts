@@ -8,7 +8,7 @@ import { runCli } from '../helpers/cli.js';
 import { insertAccount, insertMediaAttachment } from '../helpers/postgres.js';
 import { startS3Proxy, type S3Proxy } from '../helpers/s3-proxy.js';
 import { putTestObject } from '../helpers/s3-server.js';
-import { createTestInstance, destinationBucket, sourceBucket, type TestInstance } from '../helpers/test-instance.js';
+import { createTestInstance, destinationBucket, type TestInstance } from '../helpers/test-instance.js';
 
 describe('verify: every referenced key at the destination, with the source size and MD5; read-only', () => {
   let instance: TestInstance;
@@ -18,7 +18,6 @@ describe('verify: every referenced key at the destination, with the source size 
   const header = 'accounts/headers/000/000/001/original/header0header000.jpg';
   const media = 'media_attachments/files/000/000/010/original/media0media0media.jpeg';
   const small = 'media_attachments/files/000/000/010/small/media0media0media.jpeg';
-  const lost = 'accounts/avatars/000/000/002/original/lost0lost0lost00.png';
   const remote = 'cache/accounts/avatars/109/283/929/999/999/999/original/remote0remote000.png';
 
   before(async () => {
@@ -26,6 +25,7 @@ describe('verify: every referenced key at the destination, with the source size 
     proxy = await startS3Proxy(instance.destinationServer.endpoint);
     const db = instance.database.client;
     await insertAccount(db, { id: '1', avatar_file_name: 'avatar0avatar000.png', avatar_content_type: 'image/png', header_file_name: 'header0header000.jpg', header_content_type: 'image/jpeg' });
+    // In neither storage: accounts/avatars/000/000/002/original/lost0lost0lost00.png
     await insertAccount(db, { id: '2', avatar_file_name: 'lost0lost0lost00.png', avatar_content_type: 'image/png' });
     await insertAccount(db, {
       id: '109283929999999999',
@@ -114,7 +114,6 @@ describe('verify: every referenced key at the destination, with the source size 
     assert.equal(repair.code, 0, repair.stderr);
     const result = await runCli(['verify', '--config', config]);
     assert.equal(result.code, 0, result.stdout);
-    assert.equal(sourceBucket, 'old-media');
   });
 });
 

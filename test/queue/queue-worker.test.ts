@@ -119,3 +119,22 @@ test('release hands the tasks in flight back at once, without waiting for their 
   await eventually(async () => done.length === 2, 5000, 'another worker to run both at once');
   assert.deepEqual(done.sort(), ['accounts/d.png', 'accounts/e.png']);
 });
+
+test('a task orphaned more often than maxStalledCount is failed, and reported as unaccounted', async () => {
+  await producer.add([{ id: 'k-f', name: 'accounts', data: { key: 'accounts/f.png' } }]);
+  const dying = startWorker(never, { lockDurationMs: 1000, maxStalledCount: 0 });
+  await eventually(async () => dying.active === 1, 5000);
+  await dying.close(true);
+  const unaccounted: [string, string][] = [];
+  const ran: string[] = [];
+  startWorker(
+    async (task) => {
+      ran.push(task.id);
+      return {};
+    },
+    { lockDurationMs: 1000, maxStalledCount: 0, onUnaccountedFailure: (task, reason) => void unaccounted.push([task.data.key, reason]) },
+  );
+  await eventually(async () => unaccounted.length === 1, 10_000, 'the task to be failed');
+  assert.deepEqual(unaccounted, [['accounts/f.png', 'job stalled more than allowable limit']]);
+  assert.deepEqual(ran, [], 'not run a second time');
+});

@@ -49,7 +49,8 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<numb
   const redis = await connectRedis(settings.url);
   const status = new RedisRunStatus(redis, settings.prefix);
   try {
-    const { source, destination } = await openStorages(config, 'write');
+    // One socket a transfer: the storages' pools follow this worker's --concurrency, not [sync]'s.
+    const { source, destination } = await openStorages({ ...config, sync: { ...config.sync, concurrency } }, 'write');
     try {
       const stop = new AbortController();
       let release: (() => Promise<void>) | undefined;
@@ -107,6 +108,8 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<numb
         };
         let fatal: ObjectEvent | undefined;
         let lastError = 0;
+        /** Set once the tasks in flight are handed back: what they still finish is another worker's to count. */
+        let handingBack = false;
         const worker = new QueueWorker<unknown>(
           {
             ...settings,
@@ -135,6 +138,7 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<numb
             }
             if (!stats.jobs().some((counters) => counters.job === data.job)) stats.startJob(data.job, undefined);
             const event = await copyObject(data, context);
+            if (handingBack) return {};
             await status.record(event);
             logOutcome(log, event);
             // Idle now: say so at once rather than at the next beat (status shows nothing in flight).
@@ -148,6 +152,7 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<numb
           },
         );
         release = async () => {
+          handingBack = true;
           const handedBack = await worker.release();
           if (handedBack > 0) log.warn(`${handedBack} task${handedBack === 1 ? '' : 's'} handed back to the queue`);
           await status.workerStopped(workerId).catch(() => undefined);

@@ -1,0 +1,89 @@
+import { settledOutcomes, type JournalScope, type KeyState } from '../journal/journal-scope.js';
+import type { MastodonDatabase, RowQuery } from '../mastodon/database.js';
+import type { JobName, ObjectRef } from '../mastodon/object-ref.js';
+import type { RunStats } from '../stats/run-stats.js';
+import type { Acl, ObjectInfo } from '../storage/storage.js';
+import type { CopyTask } from '../transfer/copy-object.js';
+import { referencedObjects } from './plan.js';
+
+/** What decides which of a job's keys become copy tasks. */
+export interface TaskOptions {
+  query: RowQuery;
+  /** The ACL an object gets, from the admin's choice and whether Mastodon keeps it private. */
+  aclFor: (isPrivate: boolean) => Acl | undefined;
+  /** Leave out `cache/` objects (remote media Mastodon can fetch again). */
+  localOnly?: boolean;
+  /** Only the keys the journal holds as failed or missing. */
+  retryFailed?: boolean;
+}
+
+export interface PlanState {
+  database: MastodonDatabase;
+  stats: RunStats;
+  signal?: AbortSignal;
+  journal: JournalScope | undefined;
+  /** A destination listing was taken this run: the journal's entries are checked against it. */
+  inventoryFresh: boolean;
+}
+
+/**
+ * The job's copy tasks, read from the database a page at a time. Keys the
+ * journal holds as settled are counted here, without a request, unless a fresh
+ * listing of the destination contradicts it (object gone, or another size).
+ */
+export async function* copyTasks(job: JobName, options: TaskOptions, state: PlanState): AsyncGenerator<CopyTask> {
+  const { database, stats, signal, journal } = state;
+  for await (const batch of referencedObjects(database, job, options.query)) {
+    if (signal?.aborted === true) return;
+    const considered: { ref: ObjectRef; known: KeyState | undefined }[] = [];
+    for (const ref of batch.refs) {
+      if (options.localOnly === true && ref.key.startsWith('cache/')) continue;
+      const known = journal?.get(ref.key);
+      if (options.retryFailed === true && (known === undefined || (known.outcome !== 'failed' && known.outcome !== 'missing'))) continue;
+      considered.push({ ref, known });
+    }
+    stats.rowsRead(job, batch.rows, considered.length);
+    for (const { ref, known } of considered) {
+      const listed = state.inventoryFresh ? (journal?.inventoryEntry(ref.key) ?? null) : undefined;
+      if (options.retryFailed !== true && known !== undefined && isSettled(known, listed)) {
+        settleFromJournal(stats, known, job);
+        continue;
+      }
+      yield toCopyTask(ref, options, listed);
+    }
+  }
+}
+
+/** Settled in the journal, and (when the destination was just listed) still there with the size and MD5 recorded. */
+function isSettled(known: KeyState, listed: ObjectInfo | null | undefined): boolean {
+  if (!settledOutcomes.includes(known.outcome)) return false;
+  if (listed === undefined || (known.outcome !== 'copied' && known.outcome !== 'skipped')) return true;
+  if (listed === null || (known.size !== null && listed.size !== known.size)) return false;
+  return known.etag === null || listed.etag === undefined || !isMd5(listed.etag) || listed.etag.toLowerCase() === known.etag;
+}
+
+const isMd5 = (etag: string): boolean => /^[0-9a-f]{32}$/i.test(etag);
+
+function settleFromJournal(stats: RunStats, known: KeyState, job: JobName): void {
+  stats.transferStarted(job);
+  stats.objectDone({
+    job,
+    key: known.key,
+    // Copied by an earlier run: already there now.
+    outcome: known.outcome === 'copied' ? 'skipped' : known.outcome,
+    bytes: known.outcome === 'copied' || known.outcome === 'skipped' ? (known.size ?? 0) : 0,
+    ...(known.reason !== null ? { reason: known.reason } : {}),
+    fromJournal: true,
+  });
+}
+
+function toCopyTask(ref: ObjectRef, options: TaskOptions, listed: ObjectInfo | null | undefined): CopyTask {
+  return {
+    job: ref.job,
+    key: ref.key,
+    alternateKey: ref.alternateKey,
+    required: ref.required,
+    acl: options.aclFor(ref.private),
+    ...(listed !== undefined ? { destinationInfo: listed } : {}),
+  };
+}
