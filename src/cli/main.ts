@@ -114,6 +114,17 @@ function buildProgram(setExitCode: (code: number) => void): Command {
       setExitCode(await statusCommand(options));
     });
 
+  commonOptions(program.command('ui'))
+    .description('serve the dashboard of a queued run (counts from Redis, bull-board at /queues) until Ctrl-C')
+    .addOption(queueOption())
+    .option('--ui-host <host>', 'dashboard address (default: [ui] host, 127.0.0.1); any other than loopback needs a token')
+    .option('--ui-port <port>', 'dashboard port (default: [ui] port, 5555)', parsePort)
+    .option('--ui-token <token>', 'require this bearer token (default: [ui] token)')
+    .action(async (options) => {
+      const { uiCommand } = await import('./commands/ui.js');
+      setExitCode(await uiCommand(options));
+    });
+
   commonOptions(program.command('keys'))
     .description('print every key the jobs reference, one a line (reads only the database)')
     .argument('[jobs...]', jobsHelp)

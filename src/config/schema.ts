@@ -125,8 +125,12 @@ export const queueSection = z.strictObject({
 export const uiSection = z.strictObject({
   host: nonEmpty.default('127.0.0.1'),
   port: z.coerce.number({ error: 'must be a number' }).int().min(0).max(65_535, 'must be a port number').default(5555),
-  /** Required when host is not a loopback address. */
-  token: nonEmpty.optional(),
+  /** Required when host is not a loopback address; empty means none (compose passes an unset variable as ''). */
+  token: z
+    .string()
+    .trim()
+    .optional()
+    .transform((value) => (value === '' ? undefined : value)),
 });
 
 export const configSchema = z.strictObject({

@@ -44,7 +44,7 @@ test('docker-compose.yml has redis, worker, dashboard and a one-shot enqueue und
   assert.deepEqual(Object.keys(services).sort(), ['dashboard', 'enqueue', 'redis', 'worker']);
   assert.equal(services['redis']?.image, 'redis:7');
   assert.deepEqual(words(services['worker']?.command), ['worker', '--concurrency', '${CONCURRENCY:-16}']);
-  assert.deepEqual(words(services['dashboard']?.command), ['ui', '--host', '0.0.0.0', '--port', '5555']);
+  assert.deepEqual(words(services['dashboard']?.command), ['ui', '--ui-host', '0.0.0.0', '--ui-port', '5555']);
   assert.deepEqual(services['dashboard']?.ports, ['5555:5555']);
   assert.ok('MASTODON_S3_SYNC_UI_TOKEN' in (services['dashboard']?.environment ?? {}));
   assert.deepEqual(words(services['enqueue']?.command), ['enqueue']);

@@ -1,0 +1,61 @@
+import { Queue } from 'bullmq';
+import { loadConfig } from '../../config/load-config.js';
+import { queueSection, uiSection, type Config } from '../../config/schema.js';
+import { ExitCode, UserError } from '../../errors.js';
+import { createLogger } from '../../log.js';
+import { copyQueueName, bullConnection } from '../../queue/queue-settings.js';
+import { closeRedis, connectRedis } from '../../queue/redis-client.js';
+import { redisDashboardSource } from '../../queue/redis-dashboard-source.js';
+import { RedisRunStatus } from '../../queue/redis-run-status.js';
+import { queueBoardMount, queueBoardPath } from '../../web/queue-board.js';
+import { startDashboard } from '../../web/index.js';
+import type { CommonOptions } from '../context.js';
+import { queueSettings, type QueueFlags } from '../queue-options.js';
+import type { DashboardFlags } from '../run-dashboard.js';
+
+export interface UiCommandOptions extends CommonOptions, QueueFlags, Omit<DashboardFlags, 'ui' | 'uiLinger'> {}
+
+/** The dashboard of a run driven by Redis workers, with bull-board at /queues, until Ctrl-C. */
+export async function uiCommand(options: UiCommandOptions): Promise<number> {
+  const config = await uiConfig(options);
+  const settings = queueSettings(options, config, 'ui');
+  const log = createLogger({ json: options.json === true, level: 'info' });
+  const redis = await connectRedis(settings.url);
+  const queue = new Queue(copyQueueName, { connection: bullConnection(settings), prefix: settings.prefix, skipMetasUpdate: true });
+  const source = redisDashboardSource(new RedisRunStatus(redis, settings.prefix), { onError: (error) => log.warn({ err: error }, 'reading the run from Redis failed; trying again') });
+  try {
+    const dashboard = await startDashboard({
+      source,
+      host: options.uiHost ?? config.ui.host,
+      port: options.uiPort ?? config.ui.port,
+      token: options.uiToken ?? config.ui.token,
+      mountQueueBoard: queueBoardMount(queue),
+    });
+    log.info(`dashboard at ${dashboard.url} (queue internals at ${new URL(queueBoardPath, dashboard.url).toString()}); Ctrl-C to quit`);
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        process.off('SIGINT', done).off('SIGTERM', done);
+        resolve();
+      };
+      process.on('SIGINT', done).on('SIGTERM', done);
+    });
+    await dashboard.close();
+    return ExitCode.ok;
+  } finally {
+    source.close();
+    await queue.close();
+    await closeRedis(redis);
+  }
+}
+
+/** The dashboard needs [queue] and [ui] only; with --queue and no config file, defaults do. */
+async function uiConfig(options: UiCommandOptions): Promise<Pick<Config, 'queue' | 'ui'>> {
+  try {
+    return (await loadConfig({ configPath: options.config, mastodonEnvPath: options.mastodonEnv })).config;
+  } catch (error) {
+    if (error instanceof UserError && error.code === 'config.missing' && options.queue !== undefined && options.config === undefined) {
+      return { queue: queueSection.parse({}), ui: uiSection.parse({}) };
+    }
+    throw error;
+  }
+}
