@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { binPath } from '../helpers/cli.js';
+import { binPath, dashboardUrlOf } from '../helpers/cli.js';
 import { createTestInstance, type TestInstance } from '../helpers/test-instance.js';
 
 describe('ui: the dashboard of a queued run', () => {
@@ -17,15 +17,7 @@ describe('ui: the dashboard of a queued run', () => {
     const prefix = `mss-ui-test-${randomBytes(4).toString('hex')}`;
     const config = await instance.writeConfig({ queue: { url: 'redis://127.0.0.1:6379', prefix } });
     const cli = spawn(process.execPath, [binPath, 'ui', '--config', config, '--ui-port', '0', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    const url = await new Promise<string>((resolve, reject) => {
-      cli.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-        stderr += chunk;
-        const match = /dashboard at (http:\/\/127\.0\.0\.1:\d+\/?)/.exec(stderr);
-        if (match?.[1] !== undefined) resolve(match[1]);
-      });
-      cli.once('exit', (code) => reject(new Error(`ui exited (${code}): ${stderr}`)));
-    });
+    const url = await dashboardUrlOf(cli);
     try {
       const jobs = (await (await fetch(new URL('/api/jobs', url))).json()) as { jobs: unknown[] };
       assert.deepEqual(jobs.jobs, [], 'nothing enqueued under this prefix yet');
@@ -37,7 +29,7 @@ describe('ui: the dashboard of a queued run', () => {
     } finally {
       cli.kill('SIGINT');
       const [code] = (await once(cli, 'exit')) as [number | null];
-      assert.equal(code, 0, stderr);
+      assert.equal(code, 0);
     }
   });
 });

@@ -1,4 +1,5 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
 export const binPath = fileURLToPath(new URL('../../bin/mastodon-s3-sync.js', import.meta.url));
@@ -23,5 +24,18 @@ export function runCli(args: string[], options: { env?: Record<string, string>; 
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+/** Resolves with the dashboard URL a running CLI logs on stderr; rejects if it exits first. */
+export function dashboardUrlOf(child: ChildProcessByStdio<null, Readable, Readable>): Promise<string> {
+  let stderr = '';
+  return new Promise<string>((resolve, reject) => {
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+      const match = /dashboard at (http:\/\/127\.0\.0\.1:\d+\/?)/.exec(stderr);
+      if (match?.[1] !== undefined) resolve(match[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`the CLI exited (${code}) before serving the dashboard: ${stderr}`)));
   });
 }

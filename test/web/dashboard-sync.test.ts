@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { launchChromium } from '../helpers/browser.js';
-import { binPath } from '../helpers/cli.js';
+import { binPath, dashboardUrlOf } from '../helpers/cli.js';
 import { insertMediaAttachment } from '../helpers/postgres.js';
 import { startS3Proxy, type S3Proxy } from '../helpers/s3-proxy.js';
 import { createTestInstance, destinationBucket, type TestInstance } from '../helpers/test-instance.js';
@@ -42,15 +42,7 @@ describe('the dashboard during a real sync', () => {
       sync: { concurrency: 4 },
     });
     const cli = spawn(process.execPath, [binPath, 'sync', '--config', config, '--json', '--ui', '--ui-port', '0', '--ui-linger'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    const url = await new Promise<string>((resolve, reject) => {
-      cli.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-        stderr += chunk;
-        const match = /dashboard at (http:\/\/127\.0\.0\.1:\d+\/?)/.exec(stderr);
-        if (match?.[1] !== undefined) resolve(match[1]);
-      });
-      cli.once('exit', (code) => reject(new Error(`the CLI exited (${code}) before serving the dashboard: ${stderr}`)));
-    });
+    const url = await dashboardUrlOf(cli);
     try {
       const page = await browser.newPage();
       await page.goto(url);
