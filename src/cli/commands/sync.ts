@@ -82,7 +82,11 @@ export async function syncCommand(jobArguments: string[], options: SyncCommandOp
   try {
     const database = await connectDatabase(config);
     try {
-      const { source, destination } = await openStorages(config, dryRun ? 'read' : 'write');
+      const { source, destination } = await openStorages(
+        // --concurrency sizes the socket pools too, not just the transfers in flight.
+        options.concurrency === undefined ? config : { ...config, sync: { ...config.sync, concurrency: options.concurrency } },
+        dryRun ? 'read' : 'write',
+      );
       try {
         const jobs = await resolveJobs(database, requestedJobs);
         const scope = journalScope(journal, source, destination);
