@@ -1,93 +1,62 @@
-// What a copy loop costs without the AWS SDK: GET streamed into PUT over Node's own http
-// module with keep-alive, each request signed with a minimal AWS Signature V4
-// (UNSIGNED-PAYLOAD, the same as the SDK sends for streamed bodies over plain HTTP... and
-// what any S3 server accepts). No retries, no checks: an upper bound for the engine's data
-// path on this machine, measured to size the recommendation in docs/benchmarks.md.
+// What a copy loop costs without the AWS SDK's middleware: GET streamed into PUT over Node's
+// own http module with keep-alive, each request signed with AWS Signature V4
+// (UNSIGNED-PAYLOAD) by the SDK's own signer. No retries, no checks, no journal: an upper
+// bound for the engine's data path on this machine.
 //
 //   node bench/lean-copy.mjs '{"source":{"endpoint":"…","bucket":"…"},"destination":{…},"keysFile":"…","concurrency":64}'
 // Prints one JSON line: { objects, bytes, failed }.
+import { SignatureV4 } from '@smithy/signature-v4';
 import { createHash, createHmac } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
-import { pathToFileURL } from 'node:url';
 
 const args = JSON.parse(process.argv[2] ?? '{}');
-const credentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER', region: 'us-east-1' };
 const agent = new http.Agent({ keepAlive: true, maxSockets: args.concurrency });
 
-const sha256 = (text) => createHash('sha256').update(text).digest('hex');
-const hmac = (key, text) => createHmac('sha256', key).update(text).digest();
-let cachedDay = '';
-let cachedKey = Buffer.alloc(0);
-function signingKey(day) {
-  if (day !== cachedDay) {
-    cachedDay = day;
-    cachedKey = hmac(hmac(hmac(hmac(`AWS4${credentials.secretAccessKey}`, day), credentials.region), 's3'), 'aws4_request');
+class NodeSha256 {
+  constructor(secret) {
+    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', secret);
   }
-  return cachedKey;
+  update(data) {
+    this.hash.update(data);
+  }
+  async digest() {
+    return this.hash.digest();
+  }
 }
+const signer = new SignatureV4({ credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, region: 'us-east-1', service: 's3', sha256: NodeSha256, uriEscapePath: false });
 const encodeSegment = (segment) => encodeURIComponent(segment).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 
-/** Headers for a path-style request, signed over host, x-amz-content-sha256 and x-amz-date. */
-export function sign(method, endpoint, bucket, key, now = new Date()) {
+/** A signed path-style request (UNSIGNED-PAYLOAD). */
+async function sign(method, endpoint, bucket, key, headers = {}) {
   const url = new URL(endpoint);
   const path = `/${bucket}/${key.split('/').map(encodeSegment).join('/')}`;
-  const amzDate = now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
-  const day = amzDate.slice(0, 8);
-  const payload = 'UNSIGNED-PAYLOAD';
-  const signedHeaders = 'host;x-amz-content-sha256;x-amz-date';
-  const canonical = [method, path, '', `host:${url.host}`, `x-amz-content-sha256:${payload}`, `x-amz-date:${amzDate}`, '', signedHeaders, payload].join('\n');
-  const scope = `${day}/${credentials.region}/s3/aws4_request`;
-  const stringToSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256(canonical)].join('\n');
-  const signature = createHmac('sha256', signingKey(day)).update(stringToSign).digest('hex');
-  return {
-    hostname: url.hostname,
-    port: url.port,
-    path,
-    headers: {
-      host: url.host,
-      'x-amz-content-sha256': payload,
-      'x-amz-date': amzDate,
-      authorization: `AWS4-HMAC-SHA256 Credential=${credentials.accessKeyId}/${scope}, SignedHeaders=${signedHeaders}, Signature=${signature}`,
-    },
-  };
+  const signed = await signer.sign({ method, protocol: url.protocol, hostname: url.hostname, port: Number(url.port), path, query: {}, headers: { ...headers, host: url.host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' } });
+  return { hostname: url.hostname, port: url.port, path, headers: signed.headers };
 }
 
-function copy(key) {
+async function copy(key) {
+  const get = await sign('GET', args.source.endpoint, args.source.bucket, key);
+  const response = await new Promise((resolve, reject) => http.request({ ...get, method: 'GET', agent }, resolve).on('error', reject).end());
+  if (response.statusCode !== 200) {
+    response.resume();
+    throw new Error(`GET ${response.statusCode}`);
+  }
+  const length = Number(response.headers['content-length']);
+  const put = await sign('PUT', args.destination.endpoint, args.destination.bucket, key, {
+    'content-length': String(length),
+    ...(response.headers['content-type'] ? { 'content-type': response.headers['content-type'] } : {}),
+    ...(response.headers['cache-control'] ? { 'cache-control': response.headers['cache-control'] } : {}),
+    'x-amz-acl': 'public-read',
+  });
   return new Promise((resolve, reject) => {
-    const get = sign('GET', args.source.endpoint, args.source.bucket, key);
-    const request = http.request({ ...get, method: 'GET', agent }, (response) => {
-      if (response.statusCode !== 200) {
-        response.resume();
-        reject(new Error(`GET ${response.statusCode}`));
-        return;
-      }
-      const length = Number(response.headers['content-length']);
-      const put = sign('PUT', args.destination.endpoint, args.destination.bucket, key);
-      const upload = http.request(
-        {
-          ...put,
-          method: 'PUT',
-          agent,
-          headers: {
-            ...put.headers,
-            'content-length': length,
-            ...(response.headers['content-type'] ? { 'content-type': response.headers['content-type'] } : {}),
-            ...(response.headers['cache-control'] ? { 'cache-control': response.headers['cache-control'] } : {}),
-            'x-amz-acl': 'public-read',
-          },
-        },
-        (answer) => {
-          answer.resume();
-          answer.on('end', () => (answer.statusCode === 200 ? resolve(length) : reject(new Error(`PUT ${answer.statusCode}`))));
-        },
-      );
-      upload.on('error', reject);
-      response.on('error', reject);
-      response.pipe(upload);
+    const upload = http.request({ ...put, method: 'PUT', agent }, (answer) => {
+      answer.resume();
+      answer.on('end', () => (answer.statusCode === 200 ? resolve(length) : reject(new Error(`PUT ${answer.statusCode}`))));
     });
-    request.on('error', reject);
-    request.end();
+    upload.on('error', reject);
+    response.on('error', reject);
+    response.pipe(upload);
   });
 }
 
@@ -116,5 +85,4 @@ async function main() {
   process.stdout.write(`${JSON.stringify({ objects, bytes, failed })}\n`);
 }
 
-// Run as a program; imported (to check the signer), do nothing.
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) await main();
+await main();

@@ -59,6 +59,7 @@ const { values: flags } = parseArgs({
     keep: { type: 'boolean', default: false },
     repeat: { type: 'string', default: '1' },
     'quiet-timeout': { type: 'string', default: '180' },
+    'render-only': { type: 'boolean', default: false },
   },
 });
 const scale = parseScale(flags.scale);
@@ -509,17 +510,22 @@ async function main(): Promise<void> {
   };
   results.targets = targets(find('tool-first'), find('tool-rerun'), find('rclone-first'), find('rclone-rerun'), find('bare'), big, enumeration);
 
-  const analysisFile = path.join(root, 'bench', 'analysis.md');
-  const analysis = await readFile(analysisFile, 'utf8').catch(() => '');
+  await mkdir(path.join(root, 'bench', 'results'), { recursive: true });
+  await writeFile(resultsFile, `${JSON.stringify(results, null, 1)}\n`);
+  await writeReport(results);
+  log(`wrote ${path.relative(root, outFile)}, its chart and ${path.relative(root, resultsFile)} in ${results.finishedSeconds.toFixed(0)} s`);
+}
+
+const resultsFile = path.join(root, 'bench', 'results', 'latest.json');
+
+/** docs/benchmarks.md (with bench/analysis.md appended) and docs/benchmarks.svg from one run's results. */
+async function writeReport(results: BenchResults): Promise<void> {
+  const analysis = await readFile(path.join(root, 'bench', 'analysis.md'), 'utf8').catch(() => '');
   await mkdir(path.dirname(outFile), { recursive: true });
   const chartFile = outFile.replace(/\.md$/, '.svg');
   await writeFile(chartFile, renderChart(results));
   await writeFile(outFile, renderMarkdown(results, path.basename(chartFile), analysis));
-  await mkdir(path.join(root, 'bench', 'results'), { recursive: true });
-  await writeFile(path.join(root, 'bench', 'results', 'latest.json'), `${JSON.stringify(results, null, 1)}\n`);
-
   process.stdout.write(`\n${renderMarkdown(results, path.basename(chartFile), '', { brief: true })}\n`);
-  log(`wrote ${path.relative(root, outFile)}, ${path.relative(root, chartFile)} and bench/results/latest.json in ${results.finishedSeconds.toFixed(0)} s`);
 }
 
 function thin(points: [number, number][], count: number): [number, number][] {
@@ -566,7 +572,9 @@ function targets(
   return list;
 }
 
-main()
+// --render-only: the report again from bench/results/latest.json (after editing bench/analysis.md), no measuring.
+const entry = flags['render-only'] ? async (): Promise<void> => writeReport(JSON.parse(await readFile(resultsFile, 'utf8')) as BenchResults) : main;
+entry()
   .then(cleanup)
   .catch(async (error: unknown) => {
     log(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);

@@ -1,5 +1,6 @@
-import { Transform, pipeline, type Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { BodySizeMismatchError } from './errors.js';
+import { pipeThrough } from './pipe-through.js';
 
 /**
  * Passes `body` through unchanged but fails the stream (before it ends) when it
@@ -21,6 +22,5 @@ export function withExpectedLength(body: Readable, expected: number | undefined)
       callback(received === expected ? null : new BodySizeMismatchError(expected, received));
     },
   });
-  // pipeline destroys both sides on failure; the reader of `check` sees the error itself.
-  return pipeline(body, check, () => undefined);
+  return pipeThrough(body, check);
 }

@@ -1,5 +1,5 @@
 import { Transform, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { pipeThrough } from '../storage/pipe-through.js';
 
 /**
  * Wraps a body so that bytes are counted as they pass, without the copy code or
@@ -14,7 +14,5 @@ export function countingStream(body: Readable, onBytes: (bytes: number) => void)
       callback(null, chunk);
     },
   });
-  // The reader of `counter` sees any failure; the pipeline's own promise only needs not to go unhandled.
-  pipeline(body, counter).catch(() => undefined);
-  return { stream: counter, bytes: () => total };
+  return { stream: pipeThrough(body, counter), bytes: () => total };
 }

@@ -2,10 +2,13 @@
  * A real HTTP proxy in front of an S3 server, for what s3rver cannot show:
  * it records every request (method, key, headers such as x-amz-acl), and can
  * misbehave on purpose (503 SlowDown, 500, connection resets, stalls) for a
- * share of requests, so that tests see the client survive real faults.
+ * share of requests, so that tests see the client survive real faults. With
+ * `verifySignatures` it refuses, as S3 does, any request whose SigV4
+ * signature is wrong (s3rver checks only the access key id).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { sigV4Mismatch } from './sigv4-check.js';
 
 export interface RecordedRequest {
   method: string;
@@ -40,7 +43,12 @@ export function randomFaults(share: number, kinds: Fault[], seed = 1): FaultPlan
   return { choose: () => (next() < share ? kinds[Math.floor(next() * kinds.length)] : undefined) };
 }
 
-export async function startS3Proxy(target: string): Promise<S3Proxy> {
+export interface S3ProxyOptions {
+  /** Refuse requests not signed with this secret: 403 SignatureDoesNotMatch, as S3 answers. */
+  verifySignatures?: { secretAccessKey: string };
+}
+
+export async function startS3Proxy(target: string, options: S3ProxyOptions = {}): Promise<S3Proxy> {
   const upstream = new URL(target);
   const requests: RecordedRequest[] = [];
   const faults: Fault[] = [];
@@ -51,6 +59,14 @@ export async function startS3Proxy(target: string): Promise<S3Proxy> {
     const [path = '/', query = ''] = (request.url ?? '/').split('?');
     const recorded: RecordedRequest = { method: request.method ?? 'GET', path: decodeURIComponent(path), query, headers: request.headers };
     requests.push(recorded);
+    const mismatch = options.verifySignatures === undefined ? undefined : sigV4Mismatch(recorded.method, request.url ?? '/', request.headers, options.verifySignatures.secretAccessKey);
+    if (mismatch !== undefined) {
+      request.resume();
+      response
+        .writeHead(403, { 'content-type': 'application/xml', connection: 'close' })
+        .end(request.method === 'HEAD' ? undefined : `<?xml version="1.0" encoding="UTF-8"?><Error><Code>SignatureDoesNotMatch</Code><Message>${mismatch.split('\n', 1)[0]}</Message></Error>`);
+      return;
+    }
     const fault = plan?.choose(recorded, requests.length - 1);
     if (fault !== undefined) {
       faults.push(fault);

@@ -8,12 +8,13 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { UserError } from '../../src/errors.js';
-import { BodySizeMismatchError } from '../../src/storage/errors.js';
+import { BodySizeMismatchError, describeStorageError, isTransientError } from '../../src/storage/errors.js';
 import { FsStorage } from '../../src/storage/fs/fs-storage.js';
 import { encodeCopySource } from '../../src/storage/s3/copy-source.js';
 import { S3Storage } from '../../src/storage/s3/s3-storage.js';
 import type { S3StorageOptions } from '../../src/storage/storage-options.js';
-import { createTestBucket, getTestObject, listTestKeys, putTestObject, s3ClientFor, startS3Server, type S3Server } from '../helpers/s3-server.js';
+import { startS3Proxy } from '../helpers/s3-proxy.js';
+import { createTestBucket, getTestObject, listTestKeys, putTestObject, s3ClientFor, s3rverCredentials, startS3Server, type S3Server } from '../helpers/s3-server.js';
 import { s3rverOptions } from './s3-fixtures.js';
 import { runStorageContract } from './storage-contract.js';
 import { failingStream, generatedStream, hashStream, listKeys, md5, readBytes, writeBytes } from './storage-helpers.js';
@@ -124,6 +125,48 @@ describe('S3Storage', () => {
     assert.ok(performance.now() - started < 5000, `took ${Math.round(performance.now() - started)} ms`);
     // Whether a half-sent PUT may leave bytes behind is up to the server: real S3 discards it,
     // s3rver writes the object file in place as bytes arrive. So nothing is asserted about the bucket.
+  });
+
+  test('every request is signed as S3 verifies it, keys with spaces, unicode and reserved characters included', async () => {
+    const bucket = await newBucket();
+    const proxy = await startS3Proxy(server.endpoint, { verifySignatures: { secretAccessKey: s3rverCredentials.secretAccessKey } });
+    try {
+      const storage = new S3Storage(s3rverOptions(proxy.endpoint, bucket, { prefix: 'pre fix' }));
+      const keys = ['a/IMG 2041 (1).JPG', 'a/café-日本.png', "a/!'()*+,;=@$&[]~.gif", 'a/100%.png', 'a/plus+and%20literal.webp'];
+      await storage.check('write');
+      for (const [index, key] of keys.entries()) {
+        // The last one goes multipart (over the fixture's 8 MiB threshold): the SDK's requests are checked too.
+        const data = randomBytes(index === keys.length - 1 ? 9 * mebibyte : 1000 + index);
+        await writeBytes(storage, key, data, { contentType: 'image/png', announceSize: true });
+        assert.equal(md5((await getTestObject(admin, bucket, `pre fix/${key}`))?.body ?? Buffer.alloc(0)), md5(data), key);
+        assert.equal((await storage.head(key))?.size, data.length, key);
+        assert.equal(md5((await readBytes(storage, key)) ?? Buffer.alloc(0)), md5(data), key);
+      }
+      assert.deepEqual((await listKeys(storage)).sort(), [...keys].sort());
+      await storage.close();
+
+      const wrongSecret = new S3Storage(s3rverOptions(proxy.endpoint, bucket, { prefix: 'pre fix', secretAccessKey: 'not-the-secret' }));
+      await assert.rejects(wrongSecret.read(keys[0]!), (error) => describeStorageError(error) === '403 SignatureDoesNotMatch' && !isTransientError(error));
+      await assert.rejects(wrongSecret.head(keys[0]!), (error) => describeStorageError(error) === '403 Forbidden');
+      await assert.rejects(wrongSecret.write('new.png', Readable.from([randomBytes(3 * mebibyte)]), { size: 3 * mebibyte }), (error) => describeStorageError(error) === '403 SignatureDoesNotMatch');
+      await assert.rejects(wrongSecret.check('read'), (error) => error instanceof UserError && error.code === 'storage.auth');
+      await wrongSecret.close();
+      assert.equal((await listTestKeys(admin, bucket)).length, keys.length);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  test('refused object requests carry the S3 error name and status, and a missing bucket is not a missing object', async () => {
+    const bucket = await newBucket();
+    await putTestObject(admin, bucket, 'there.png', Buffer.from('x'));
+    const unknownKey = storageFor(bucket, { accessKeyId: 'NOBODY' });
+    await assert.rejects(unknownKey.read('there.png'), (error) => describeStorageError(error) === '403 InvalidAccessKeyId' && !isTransientError(error));
+    await assert.rejects(unknownKey.head('there.png'), (error) => describeStorageError(error) === '403 Forbidden');
+    await assert.rejects(unknownKey.write('new.png', Readable.from([Buffer.from('abc')]), { size: 3 }), (error) => describeStorageError(error) === '403 InvalidAccessKeyId');
+    const noBucket = storageFor('no-such-bucket');
+    await assert.rejects(noBucket.read('there.png'), (error) => describeStorageError(error) === '404 NoSuchBucket');
+    assert.deepEqual(await listTestKeys(admin, bucket), ['there.png']);
   });
 
   test('list skips "folder" placeholder keys ending in /', async () => {

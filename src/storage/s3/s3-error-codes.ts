@@ -25,12 +25,6 @@ export function errorCode(error: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-/** A missing object: HEAD answers a bare 404 ("NotFound"), GET a NoSuchKey document. */
-export function isMissingObject(error: unknown): boolean {
-  const name = errorName(error);
-  return name === 'NoSuchKey' || name === 'NotFound' || (httpStatus(error) === 404 && name !== 'NoSuchBucket');
-}
-
 export function isMissingBucket(error: unknown): boolean {
   return errorName(error) === 'NoSuchBucket' || httpStatus(error) === 404;
 }

@@ -3,9 +3,7 @@ import {
   CopyObjectCommand,
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
-  GetObjectCommand,
   HeadBucketCommand,
-  HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   type PutObjectCommandInput,
@@ -13,7 +11,8 @@ import {
   type StorageClass,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { Readable } from 'node:stream';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
 import { withExpectedLength } from '../expected-length.js';
 import { KeyPrefix } from '../key-prefix.js';
 import type { S3StorageOptions } from '../storage-options.js';
@@ -21,7 +20,8 @@ import type { ListOptions, MultipartObserver, ObjectInfo, ReadResult, Storage, S
 import { encodeCopySource } from './copy-source.js';
 import { checkFailure, type S3Location } from './s3-check.js';
 import { createS3Client, defaultS3Timeouts, type S3Timeouts } from './s3-client.js';
-import { errorName, httpStatus, isMissingObject } from './s3-error-codes.js';
+import { errorName, httpStatus } from './s3-error-codes.js';
+import { S3ObjectRequests } from './s3-object-requests.js';
 
 /** Written and deleted again by `check('write')`; one fixed name, so a key that may not delete leaves at most one empty object. */
 export const writeProbeKey = '.mastodon-s3-sync-write-check';
@@ -30,7 +30,7 @@ export interface S3StorageTuning {
   timeouts?: Partial<S3Timeouts>;
 }
 
-type ObjectParams = Pick<PutObjectCommandInput, 'Bucket' | 'Key' | 'ContentType' | 'CacheControl' | 'ACL' | 'StorageClass'>;
+type ObjectParams = Pick<PutObjectCommandInput, 'Bucket' | 'ContentType' | 'CacheControl' | 'ACL' | 'StorageClass'> & { Key: string };
 
 /** A bucket (plus optional key prefix) on AWS S3 or any S3-compatible service. */
 export class S3Storage implements Storage {
@@ -38,6 +38,7 @@ export class S3Storage implements Storage {
   readonly capabilities: StorageCapabilities = { keepsMetadata: true, acls: true, sortedListing: true };
   readonly #options: S3StorageOptions;
   readonly #client: S3Client;
+  readonly #objects: S3ObjectRequests;
   readonly #prefix: KeyPrefix;
   readonly #location: S3Location;
   /** Multipart uploads in flight, so that close() can abort them rather than leave their parts behind. */
@@ -46,7 +47,9 @@ export class S3Storage implements Storage {
   constructor(options: S3StorageOptions, tuning: S3StorageTuning = {}) {
     this.#options = options;
     this.#prefix = new KeyPrefix(options.prefix);
-    this.#client = createS3Client(options, { ...defaultS3Timeouts, ...options.timeouts, ...tuning.timeouts });
+    const timeouts = { ...defaultS3Timeouts, ...options.timeouts, ...tuning.timeouts };
+    this.#client = createS3Client(options, timeouts);
+    this.#objects = new S3ObjectRequests(this.#client, options, timeouts);
     const where = options.endpoint === undefined ? `AWS ${options.region}` : displayEndpoint(options.endpoint);
     this.#location = { bucket: options.bucket, region: options.region, where };
     const path = this.#prefix.value === '' ? options.bucket : `${options.bucket}/${this.#prefix.value.slice(0, -1)}`;
@@ -78,25 +81,13 @@ export class S3Storage implements Storage {
   }
 
   async head(key: string): Promise<ObjectInfo | undefined> {
-    try {
-      const response = await this.#client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.#prefix.add(key) }));
-      return objectInfo(key, response);
-    } catch (error) {
-      if (isMissingObject(error)) return undefined;
-      throw error;
-    }
+    const headers = await this.#objects.head(this.#prefix.add(key));
+    return headers === undefined ? undefined : objectInfo(key, headers);
   }
 
   async read(key: string): Promise<ReadResult | undefined> {
-    let response;
-    try {
-      response = await this.#client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.#prefix.add(key) }));
-    } catch (error) {
-      if (isMissingObject(error)) return undefined;
-      throw error;
-    }
-    if (!(response.Body instanceof Readable)) throw new Error(`GetObject of ${key} returned no Node.js stream`);
-    return { info: objectInfo(key, response), body: response.Body };
+    const response = await this.#objects.get(this.#prefix.add(key));
+    return response === undefined ? undefined : { info: objectInfo(key, response.headers), body: response };
   }
 
   async write(key: string, body: Readable, options: WriteOptions): Promise<void> {
@@ -104,33 +95,14 @@ export class S3Storage implements Storage {
     const checked = withExpectedLength(body, options.size);
     try {
       if (options.size !== undefined && options.size <= this.#options.multipartThreshold) {
-        await this.#putStream(params, checked, options.size);
+        // Streamed straight through: nothing is buffered, and Content-Length lets S3 accept it unchunked.
+        await this.#objects.put(params.Key, checked, options.size, objectHeaders(options));
       } else {
         await this.#uploadMultipart(params, checked, options.size, options.multipart);
       }
     } catch (error) {
       checked.destroy();
       throw error;
-    }
-  }
-
-  /** One PutObject fed straight from the stream: nothing is buffered, ContentLength lets S3 accept it unchunked. */
-  async #putStream(params: ObjectParams, body: Readable, size: number): Promise<void> {
-    // The SDK pipes the body into the request and does not watch it for errors:
-    // without this, a failing source would leave the request waiting for bytes until the idle timeout.
-    const abort = new AbortController();
-    let bodyError: unknown;
-    const onBodyError = (error: unknown): void => {
-      bodyError ??= error;
-      abort.abort();
-    };
-    body.once('error', onBodyError);
-    try {
-      await this.#client.send(new PutObjectCommand({ ...params, Body: body, ContentLength: size }), { abortSignal: abort.signal });
-    } catch (error) {
-      throw bodyError ?? error;
-    } finally {
-      body.off('error', onBodyError);
     }
   }
 
@@ -157,7 +129,7 @@ export class S3Storage implements Storage {
         if (upload.uploadId !== undefined) {
           // Best effort: an upload that cannot be aborted (server down) is at least never completed, so never visible;
           // the observer keeps its id for a later abortUpload().
-          const aborted = await this.abortUpload(params.Key ?? '', upload.uploadId, { prefixed: true }).then(
+          const aborted = await this.abortUpload(params.Key, upload.uploadId, { prefixed: true }).then(
             () => true,
             () => false,
           );
@@ -245,6 +217,7 @@ export class S3Storage implements Storage {
       clearTimeout(timer);
     }
     this.#client.destroy();
+    this.#objects.destroy();
   }
 
   #objectParams(key: string, options: WriteOptions): ObjectParams {
@@ -278,20 +251,23 @@ function observingClient(client: S3Client, observer: MultipartObserver): S3Clien
   });
 }
 
-interface ObjectHeaders {
-  ContentLength?: number;
-  ETag?: string;
-  ContentType?: string;
-  CacheControl?: string;
-}
-
-function objectInfo(key: string, headers: ObjectHeaders): ObjectInfo {
+function objectInfo(key: string, headers: IncomingHttpHeaders): ObjectInfo {
   return {
     key,
-    size: headers.ContentLength ?? 0,
-    ...etagField(headers.ETag),
-    ...(headers.ContentType !== undefined ? { contentType: headers.ContentType } : {}),
-    ...(headers.CacheControl !== undefined ? { cacheControl: headers.CacheControl } : {}),
+    size: Number(headers['content-length'] ?? 0),
+    ...etagField(headers.etag),
+    ...(headers['content-type'] !== undefined ? { contentType: headers['content-type'] } : {}),
+    ...(headers['cache-control'] !== undefined ? { cacheControl: headers['cache-control'] } : {}),
+  };
+}
+
+/** What a single PUT sends besides the body: the same metadata #objectParams gives the SDK's commands. */
+function objectHeaders(options: WriteOptions): Record<string, string> {
+  return {
+    ...(options.contentType !== undefined ? { 'content-type': options.contentType } : {}),
+    ...(options.cacheControl !== undefined ? { 'cache-control': options.cacheControl } : {}),
+    ...(options.acl !== undefined ? { 'x-amz-acl': options.acl } : {}),
+    ...(options.storageClass !== undefined ? { 'x-amz-storage-class': options.storageClass } : {}),
   };
 }
 
