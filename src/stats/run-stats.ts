@@ -53,6 +53,8 @@ export interface ObjectEvent {
   attempts?: number;
   /** Settled from the journal of an earlier run: no request was made. */
   fromJournal?: boolean;
+  /** From the start of the transfer to its outcome, waits for a permit and retries included; absent when settled from the journal. */
+  durationMs?: number;
 }
 
 interface RunStatsEvents {

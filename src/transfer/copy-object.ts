@@ -58,6 +58,7 @@ interface Located<T> {
  */
 export async function copyObject(task: CopyTask, context: CopyContext): Promise<ObjectEvent> {
   context.stats.transferStarted(task.job);
+  const started = performance.now();
   const { limiter } = context;
   let attempts = 0;
   const attempt = async (): Promise<ObjectEvent> => {
@@ -82,6 +83,7 @@ export async function copyObject(task: CopyTask, context: CopyContext): Promise<
     const code = errorCode(cause);
     event = { job: task.job, key: task.key, outcome: 'failed', bytes: 0, reason: `${describeStorageError(cause)}${exhausted}`, attempts, ...(code !== undefined ? { code } : {}) };
   }
+  event.durationMs = performance.now() - started;
   context.stats.objectDone(event);
   return event;
 }

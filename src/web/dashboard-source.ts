@@ -14,8 +14,8 @@ export interface FailureRecord {
 export type DashboardChange =
   /** A job started or finished. */
   | { type: 'job'; job: string }
-  /** One object's outcome; `durationMs` feeds the latency histogram when the source knows it. */
-  | { type: 'object'; event: ObjectEvent & { durationMs?: number } };
+  /** One object's outcome; its `durationMs` feeds the latency histogram. */
+  | { type: 'object'; event: ObjectEvent };
 
 /**
  * What the dashboard reads: the in-process run (`runStatsSource`) today, Redis-backed workers

@@ -81,11 +81,6 @@ export class SyncMetrics {
     this.#throttleEvents.inc();
   }
 
-  /** One object's transfer time, for sources that report it apart from their events. */
-  observeObjectSeconds(job: string, outcome: Outcome, seconds: number): void {
-    this.#objectSeconds.observe({ job, outcome }, seconds);
-  }
-
   /** The Prometheus text exposition. */
   async text(): Promise<string> {
     return this.registry.metrics();
@@ -100,8 +95,7 @@ export class SyncMetrics {
   }
 
   #onChange(change: DashboardChange): void {
-    // Filled as soon as ObjectEvent carries `durationMs`; until then the histogram stays empty.
     if (change.type !== 'object' || change.event.durationMs === undefined) return;
-    this.observeObjectSeconds(change.event.job, change.event.outcome, change.event.durationMs / 1000);
+    this.#objectSeconds.observe({ job: change.event.job, outcome: change.event.outcome }, change.event.durationMs / 1000);
   }
 }

@@ -179,7 +179,7 @@ test('GET /metrics: Prometheus text with the run counters, in its own registry',
   stats.startJob('site_uploads', 1);
   stats.rowsRead('site_uploads', 1, 3);
   stats.transferStarted('site_uploads');
-  const timed: ObjectEvent & { durationMs: number } = { job: 'site_uploads', key: 'site_uploads/files/1/original/logo.png', outcome: 'copied', bytes: 2048, durationMs: 300 };
+  const timed: ObjectEvent = { job: 'site_uploads', key: 'site_uploads/files/1/original/logo.png', outcome: 'copied', bytes: 2048, durationMs: 300 };
   stats.transferStarted('site_uploads');
   stats.objectDone(timed);
   dashboard.metrics.recordThrottle();

@@ -55,6 +55,10 @@ describe('the dashboard during a real sync', () => {
       const failureRow = page.locator('#failures tbody tr', { hasText: brokenKey });
       await failureRow.waitFor();
       assert.equal(await failureRow.locator('td.key').textContent(), brokenKey);
+      // Every object's transfer time reached the latency histogram.
+      const metrics = (await (await fetch(new URL('/metrics', url))).text()).split('\n');
+      assert.ok(metrics.includes(`mastodon_s3_sync_object_seconds_count{job="media_attachments",outcome="copied"} ${imageCount * 2 - 1}`), metrics.filter((line) => line.includes('object_seconds_count')).join('\n'));
+      assert.ok(metrics.includes('mastodon_s3_sync_object_seconds_count{job="media_attachments",outcome="failed"} 1'));
     } finally {
       cli.kill('SIGINT');
       const [code] = (await once(cli, 'exit')) as [number | null];
