@@ -26,13 +26,13 @@ export interface RowQuery {
   limit?: number;
   /** Only rows whose `updated_at` or any `<att>_updated_at` is later: delta syncs. */
   since?: Date;
-  /** Rows per page. @defaultValue 2000 */
+  /** Rows per page. @defaultValue 5000 */
   batchSize?: number;
   /** Resume after this row id (decimal string). */
   afterId?: string;
 }
 
-const defaultBatchSize = 2000;
+const defaultBatchSize = 5000;
 const connectTimeoutMs = 10_000;
 /** Long enough for count(*) over tens of millions of media rows, short enough to notice a stuck server. */
 const statementTimeoutMs = 5 * 60_000;
@@ -104,21 +104,29 @@ export class MastodonDatabase {
     return schema;
   }
 
-  /** The job's rows that reference at least one file, in id order, one page per item. */
+  /**
+   * The job's rows that reference at least one file, in id order, one page per item. The next
+   * page is asked for before this one is yielded, so the server reads it while the caller works.
+   */
   async *rows(job: JobName, query: RowQuery = {}): AsyncGenerator<Row[], void, undefined> {
     const schema = await this.jobSchema(job);
     const batchSize = positiveInteger(query.batchSize ?? defaultBatchSize, 'batchSize');
     let remaining = query.limit === undefined ? Infinity : nonNegativeInteger(query.limit, 'limit');
-    let afterId = query.afterId === undefined ? undefined : decimalId(query.afterId);
+    const fetchPage = (afterId: string | undefined): { size: number; rows: Promise<Row[]> } => {
+      const size = Math.min(batchSize, remaining);
+      const rows = this.run(selectPageSql(schema, { afterId, since: query.since }, size), schema.model.table);
+      // Its failure belongs to the caller's next step; until then it must not count as unhandled.
+      rows.catch(() => undefined);
+      return { size, rows };
+    };
 
-    while (remaining > 0) {
-      const pageSize = Math.min(batchSize, remaining);
-      const page = await this.run(selectPageSql(schema, { afterId, since: query.since }, pageSize), schema.model.table);
-      if (page.length === 0) return;
+    const afterId = query.afterId === undefined ? undefined : decimalId(query.afterId);
+    let next = remaining > 0 ? fetchPage(afterId) : undefined;
+    while (next) {
+      const page = await next.rows;
       remaining -= page.length;
-      afterId = String(page[page.length - 1]?.['id']);
-      yield page;
-      if (page.length < pageSize) return;
+      next = page.length === next.size && remaining > 0 ? fetchPage(String(page[page.length - 1]?.['id'])) : undefined;
+      if (page.length > 0) yield page;
     }
   }
 

@@ -39,7 +39,7 @@ export interface AttachmentModel {
   /** Its columns are missing on older schemas (media thumbnails before v3.2); absent means no file. */
   readonly optional: boolean;
   readonly styles: StyleRule;
-  /** Where Mastodon fetched it from, selected for diagnostics; absent on some versions. */
+  /** Where Mastodon fetched it from, for diagnostics only (not read by enumeration); absent on some versions. */
   readonly remoteUrlColumn?: string;
 }
 
@@ -221,13 +221,16 @@ export interface ColumnNeed {
   readonly name: string;
   /** Missing on the database → UserError. Otherwise it is selected as NULL. */
   readonly required: boolean;
+  /** Derivation never reads it: the schema check knows it, the page query leaves it out. */
+  readonly diagnostic: boolean;
 }
 
-/** The columns derivation reads from a row of this job, besides `id` and joined fields. */
+/** The columns of this job's rows the tool knows (what derivation reads, and diagnostics), besides `id` and joined fields. */
 export function selectedColumns(model: JobModel): ColumnNeed[] {
-  const needs = new Map<string, boolean>();
-  const need = (name: string, required: boolean): void => {
-    needs.set(name, (needs.get(name) ?? false) || required);
+  const needs = new Map<string, { required: boolean; diagnostic: boolean }>();
+  const need = (name: string, required: boolean, diagnostic = false): void => {
+    const known = needs.get(name);
+    needs.set(name, { required: (known?.required ?? false) || required, diagnostic: (known?.diagnostic ?? true) && diagnostic });
   };
   if (model.locality.kind === 'local-when-null' || model.locality.kind === 'local-when-blank') {
     need(model.locality.column, true);
@@ -236,9 +239,9 @@ export function selectedColumns(model: JobModel): ColumnNeed[] {
     need(fileNameColumn(att), !att.optional);
     if (att.styles.column) need(att.styles.column, !att.optional);
     if (att.versioned) need(versionColumn(att), false);
-    if (att.remoteUrlColumn) need(att.remoteUrlColumn, false);
+    if (att.remoteUrlColumn) need(att.remoteUrlColumn, false, true);
   }
-  return [...needs].map(([name, required]) => ({ name, required }));
+  return [...needs].map(([name, { required, diagnostic }]) => ({ name, required, diagnostic }));
 }
 
 /** Timestamps that move when a row's files change: the `since` filter of delta syncs. */

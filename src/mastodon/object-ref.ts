@@ -42,5 +42,8 @@ export interface ObjectRef {
   private: boolean;
 }
 
-/** A row as read from the database: column name to value, ids as strings. */
+/**
+ * A row as read from the database: column name to value, ids as strings. The page query sends a
+ * value derivation only tests for blankness shortened (see row-sql.ts), and no diagnostic column.
+ */
 export type Row = Record<string, unknown>;

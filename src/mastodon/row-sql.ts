@@ -1,4 +1,4 @@
-import { joinedFields } from './models.js';
+import { joinedFields, selectedColumns } from './models.js';
 import type { JobSchema } from './job-schema.js';
 
 export interface SqlQuery {
@@ -41,27 +41,45 @@ export function countSql(schema: JobSchema, filter: RowFilter): SqlQuery {
   return { text: `SELECT count(*)::text AS "count" FROM ${quoteIdent(schema.model.table)} AS t WHERE ${where}`, values };
 }
 
+/**
+ * Only what derivation reads, as small as it can travel: parsing each field is most of the
+ * client's cost of a page. Diagnostic columns stay out, and a joined flag that would be a
+ * constant false on every row is left out too (an absent flag reads as false).
+ */
 function selectList(schema: JobSchema): string[] {
   // The id as text: exact whatever type parsers the process registered for int8.
   const list = [`t."id"::text AS "id"`];
+  const diagnostic = new Set(selectedColumns(schema.model).filter((c) => c.diagnostic).map((c) => c.name));
+  const blankTested = schema.model.locality.kind === 'local-when-blank' ? schema.model.locality.column : undefined;
   for (const column of schema.columns) {
-    list.push(column.present ? t(column.name) : `NULL AS ${quoteIdent(column.name)}`);
+    if (diagnostic.has(column.name)) continue;
+    if (!column.present) list.push(`NULL AS ${quoteIdent(column.name)}`);
+    else if (column.name === blankTested) list.push(`${blankTestedValue(t(column.name))} AS ${quoteIdent(column.name)}`);
+    else list.push(t(column.name));
   }
-  if (schema.job === 'media_attachments') {
-    list.push(`${accountSuspendedExpression(schema)} AS ${quoteIdent(joinedFields.accountSuspended)}`);
-    list.push(`${schema.canJoinStatusDeleted ? 's."deleted_at" IS NOT NULL' : 'false'} AS ${quoteIdent(joinedFields.statusDeleted)}`);
-  }
+  const accountSuspended = accountSuspendedExpression(schema);
+  if (accountSuspended) list.push(`${accountSuspended} AS ${quoteIdent(joinedFields.accountSuspended)}`);
+  if (schema.canJoinStatusDeleted) list.push(`s."deleted_at" IS NOT NULL AS ${quoteIdent(joinedFields.statusDeleted)}`);
   return list;
 }
 
-function accountSuspendedExpression(schema: JobSchema): string {
+/**
+ * Derivation only asks whether the column is blank (a URL: media_attachments.remote_url). An
+ * http(s) URL is not, so it travels as `'http'`; anything else comes whole and is judged in JS,
+ * with Ruby's `blank?` rule kept in one place.
+ */
+function blankTestedValue(column: string): string {
+  return `CASE WHEN ${column} LIKE 'http%' THEN 'http' ELSE ${column} END`;
+}
+
+function accountSuspendedExpression(schema: JobSchema): string | undefined {
   switch (schema.accountSuspendedColumn) {
     case 'suspended_at':
       return 'a."suspended_at" IS NOT NULL';
     case 'suspended':
       return 'COALESCE(a."suspended", false)';
     case null:
-      return 'false';
+      return undefined;
   }
 }
 

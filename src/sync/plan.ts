@@ -1,7 +1,7 @@
 import { UserError } from '../errors.js';
 import type { MastodonDatabase, RowQuery } from '../mastodon/database.js';
 import { jobNames, type JobName, type ObjectRef } from '../mastodon/object-ref.js';
-import { objectRefsForRow } from '../mastodon/object-refs.js';
+import { pushObjectRefs } from '../mastodon/object-refs.js';
 
 /** The jobs to run: those asked for, or every job whose table this database has. */
 export async function resolveJobs(database: MastodonDatabase, requested: readonly JobName[]): Promise<JobName[]> {
@@ -20,9 +20,21 @@ export interface ReferencedBatch {
   refs: ObjectRef[];
 }
 
-/** Every object the job's rows reference, a database page at a time. */
+/**
+ * Rows a batch derives at once. A database page may be larger (fewer round trips, less work for
+ * the server), but the refs of a whole page alive together outgrow V8's young generation, and
+ * every scavenge copies them again: measured at 5000 rows, twice the CPU.
+ */
+const rowsPerBatch = 2000;
+
+/** Every object the job's rows reference, in id order, at most {@link rowsPerBatch} rows a batch. */
 export async function* referencedObjects(database: MastodonDatabase, job: JobName, query: RowQuery): AsyncGenerator<ReferencedBatch> {
-  for await (const rows of database.rows(job, query)) {
-    yield { rows: rows.length, refs: rows.flatMap((row) => objectRefsForRow(job, row)) };
+  for await (const page of database.rows(job, query)) {
+    for (let start = 0; start < page.length; start += rowsPerBatch) {
+      const rows = page.slice(start, start + rowsPerBatch);
+      const refs: ObjectRef[] = [];
+      for (const row of rows) pushObjectRefs(job, row, refs);
+      yield { rows: rows.length, refs };
+    }
   }
 }
