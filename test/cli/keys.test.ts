@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { idPartition } from '../../src/mastodon/id-partition.js';
-import { runCli } from '../helpers/cli.js';
+import { binPath, runCli } from '../helpers/cli.js';
 import { createScratchDatabase, insertAccount, insertMediaAttachment, type ScratchDatabase } from '../helpers/postgres.js';
 
 /** More rows than one derivation batch (2000), so a page is cut into several. */
@@ -94,5 +95,13 @@ describe('keys over thousands of rows', () => {
     const result = await runCli(['keys', 'media_attachments', '--config', await configWith('limit.ini', '\n[sync]\nbatch_size = 3000\n'), '--limit', '2345']);
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stdout, `${expected().slice(0, 2 * 2345).join('\n')}\n`);
+  });
+
+  test('a reader that stops early (keys | head) ends the listing quietly, exit 0', async () => {
+    const config = await configWith('head.ini', '');
+    const piped = spawnSync('bash', ['-o', 'pipefail', '-c', `"${process.execPath}" "${binPath}" keys media_attachments --config "${config}" | head -n 3`], { encoding: 'utf8' });
+    assert.equal(piped.stderr, '');
+    assert.equal(piped.status, 0);
+    assert.equal(piped.stdout, `${expected().slice(0, 3).join('\n')}\n`);
   });
 });
