@@ -1,5 +1,4 @@
 import { pino, type Logger } from 'pino';
-import pretty from 'pino-pretty';
 
 export type { Logger };
 
@@ -29,11 +28,12 @@ export interface LogOptions {
   destination?: NodeJS.WritableStream;
 }
 
-export function createLogger(options: LogOptions): Logger {
+/** Async because pino-pretty (10 MiB) is loaded only for human-readable lines: `--json` runs never need it. */
+export async function createLogger(options: LogOptions): Promise<Logger> {
   const destination = options.destination ?? process.stderr;
   const stream = options.json
     ? destination
-    : pretty({
+    : (await import('pino-pretty')).default({
         destination,
         sync: true,
         colorize: destination === process.stderr && process.stderr.isTTY === true,

@@ -2,11 +2,9 @@ import { loadConfig, loadDatabaseOnlyConfig } from '../config/load-config.js';
 import type { Config, DatabaseOnlyConfig } from '../config/schema.js';
 import { UserError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
-import { MastodonDatabase } from '../mastodon/database.js';
+import type { MastodonDatabase } from '../mastodon/database.js';
 import { isJobName, jobNames, type JobName } from '../mastodon/object-ref.js';
-import { createStorage } from '../storage/create-storage.js';
 import type { Storage } from '../storage/storage.js';
-import { openSshTunnel } from '../tunnel/ssh-tunnel.js';
 import { databaseThroughTunnel, tunnelOptionsFromConfig, tunnelTargetFromDatabase } from '../tunnel/tunnel-config.js';
 import { databaseOptions, storageOptions } from './runtime-options.js';
 
@@ -26,7 +24,7 @@ export async function loadDatabaseCommandConfig(options: CommonOptions): Promise
   return (await loadDatabaseOnlyConfig({ configPath: options.config, mastodonEnvPath: options.mastodonEnv })).config;
 }
 
-export function commandLogger(options: CommonOptions & { dev?: boolean }, destination?: NodeJS.WritableStream): Logger {
+export function commandLogger(options: CommonOptions & { dev?: boolean }, destination?: NodeJS.WritableStream): Promise<Logger> {
   return createLogger({ json: options.json === true, level: options.verbose === true || options.dev === true ? 'debug' : 'info', destination });
 }
 
@@ -37,24 +35,16 @@ export function parseJobNames(names: readonly string[]): JobName[] {
   return names as JobName[];
 }
 
-export function parsePositiveInteger(flag: string): (value: string) => number {
-  return (value) => {
-    const parsed = Number(value);
-    if (!Number.isInteger(parsed) || parsed <= 0) throw new UserError(`${flag} must be a whole number greater than 0, not "${value}"`, 'cli.invalid-option');
-    return parsed;
-  };
-}
+// The libraries behind the database, the storages and the tunnel are imported where they are first
+// used: a command loads only what it touches (`keys` no AWS SDK, `worker` no pg, no run without a
+// [tunnel] ssh2).
 
 /** Connects, through the SSH tunnel when [tunnel] has a host (the tunnel closes with the database). */
-export function parsePort(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65_535) throw new UserError(`--ui-port must be a port number (0-65535), not "${value}"`, 'cli.invalid-option');
-  return parsed;
-}
-
 export async function connectDatabase(config: Pick<Config, 'database' | 'tunnel'>): Promise<MastodonDatabase> {
+  const { MastodonDatabase } = await import('../mastodon/database.js');
   const tunnelOptions = tunnelOptionsFromConfig(config.tunnel);
   if (tunnelOptions === undefined) return MastodonDatabase.connect(databaseOptions(config.database));
+  const { openSshTunnel } = await import('../tunnel/ssh-tunnel.js');
   const tunnel = await openSshTunnel(tunnelOptions, tunnelTargetFromDatabase(config.database));
   try {
     return await MastodonDatabase.connect({ ...databaseOptions(databaseThroughTunnel(config.database, tunnel)), afterClose: () => tunnel.close() });
@@ -64,21 +54,42 @@ export async function connectDatabase(config: Pick<Config, 'database' | 'tunnel'
   }
 }
 
-/** Opens both storages and checks them before any object moves: a bad bucket fails in the first second, not after an hour. */
+/**
+ * Opens both storages and checks them before any object moves: a bad bucket fails in the first second, not after an hour.
+ * The two checks run at once (each is one to three round trips); when both fail, the source's error is the one reported.
+ */
 export async function openStorages(config: Config, destinationMode: 'read' | 'write'): Promise<{ source: Storage; destination: Storage }> {
   const sourceOptions = storageOptions(config.source, config);
   const destinationOptions = storageOptions(config.destination, config);
   if (JSON.stringify(sourceOptions) === JSON.stringify(destinationOptions)) {
     throw new UserError('[source] and [destination] are the same location: point [destination] at the new storage', 'config.same-location');
   }
+  const { createStorage } = await import('../storage/create-storage.js');
   const source = createStorage(sourceOptions);
   const destination = createStorage(destinationOptions);
-  try {
-    await source.check('read');
-    await destination.check(destinationMode);
-  } catch (error) {
+  const checks = await Promise.allSettled([source.check('read'), destination.check(destinationMode)]);
+  const failure = checks.find((check): check is PromiseRejectedResult => check.status === 'rejected');
+  if (failure !== undefined) {
     await Promise.all([source.close(), destination.close()]);
-    throw error;
+    throw failure.reason;
   }
   return { source, destination };
+}
+
+/**
+ * The database and both storages, opened at once: connecting (through a tunnel, with TLS) and checking
+ * the storages (a few round trips each) need not wait for one another. When several fail, the error
+ * reported is the one opening them in turn would have met first: the database's, then the storages'.
+ */
+export async function openDatabaseAndStorages(
+  config: Config,
+  destinationMode: 'read' | 'write',
+): Promise<{ database: MastodonDatabase; source: Storage; destination: Storage }> {
+  const [database, storages] = await Promise.allSettled([connectDatabase(config), openStorages(config, destinationMode)]);
+  if (database.status === 'fulfilled' && storages.status === 'fulfilled') return { database: database.value, ...storages.value };
+  await Promise.all([
+    database.status === 'fulfilled' ? database.value.close() : undefined,
+    storages.status === 'fulfilled' ? Promise.all([storages.value.source.close(), storages.value.destination.close()]) : undefined,
+  ]);
+  throw database.status === 'rejected' ? database.reason : (storages as PromiseRejectedResult).reason;
 }

@@ -1,7 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, UserError } from '../errors.js';
 import { jobNames } from '../mastodon/object-ref.js';
-import { parsePort, parsePositiveInteger } from './context.js';
+import { parsePort, parsePositiveInteger } from './option-parsers.js';
 import { parseQueueUrl } from './queue-options.js';
 
 const programName = 'mastodon-s3-sync';

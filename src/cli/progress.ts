@@ -1,9 +1,8 @@
 import { Writable } from 'node:stream';
-import cliProgress from 'cli-progress';
+import type cliProgress from 'cli-progress';
 import type { Logger } from '../log.js';
 import { expectedKeys, objectsDone, type JobCounters, type RunStats } from '../stats/run-stats.js';
 import { formatBytes } from './format.js';
-
 
 interface Display {
   /** Where log lines go while the display is up, so that they do not tear the bars. */
@@ -14,16 +13,7 @@ interface Display {
 
 /** One bar a job on a terminal. */
 export class ProgressBars implements Display {
-  readonly #bars = new cliProgress.MultiBar(
-    {
-      stream: process.stderr,
-      format: '{job} |{bar}| {percentage}% {value}/{total} objects | {copied} copied {skipped} skipped {missing} missing {failed} failed | {moved} {rate}/s | ETA {eta_formatted}',
-      hideCursor: true,
-      clearOnComplete: false,
-      etaBuffer: 50,
-    },
-    cliProgress.Presets.shades_classic,
-  );
+  readonly #bars: cliProgress.MultiBar;
   readonly #jobBars = new Map<string, cliProgress.SingleBar>();
   #timer: NodeJS.Timeout | undefined;
   readonly logSink = new Writable({
@@ -32,6 +22,19 @@ export class ProgressBars implements Display {
       callback();
     },
   });
+
+  constructor(library: typeof cliProgress) {
+    this.#bars = new library.MultiBar(
+      {
+        stream: process.stderr,
+        format: '{job} |{bar}| {percentage}% {value}/{total} objects | {copied} copied {skipped} skipped {missing} missing {failed} failed | {moved} {rate}/s | ETA {eta_formatted}',
+        hideCursor: true,
+        clearOnComplete: false,
+        etaBuffer: 50,
+      },
+      library.Presets.shades_classic,
+    );
+  }
 
   attach(stats: RunStats): void {
     const refresh = (): void => {
@@ -104,6 +107,9 @@ function rate(counters: JobCounters): number {
   return seconds > 0 ? counters.bytes / seconds : 0;
 }
 
-export function createDisplay(interactive: boolean): Display {
-  return interactive ? new ProgressBars() : new ProgressLines();
+export async function createDisplay(interactive: boolean): Promise<Display> {
+  if (!interactive) return new ProgressLines();
+  // Only a terminal shows bars: logs, pipes and --json runs never load cli-progress.
+  const { default: library } = await import('cli-progress');
+  return new ProgressBars(library);
 }

@@ -1,6 +1,7 @@
 import type { Config } from '../config/schema.js';
 import type { RunStats } from '../stats/run-stats.js';
-import { LogTail, runStatsSource, startDashboard, teeToLogTail, type Dashboard } from '../web/index.js';
+import type { Dashboard } from '../web/index.js';
+import { LogTail, teeToLogTail } from '../web/log-tail.js';
 
 export interface DashboardFlags {
   ui?: boolean;
@@ -29,6 +30,8 @@ export class RunDashboard {
 
   async start(flags: DashboardFlags, config: Config, stats: RunStats): Promise<string | undefined> {
     if (!this.enabled) return undefined;
+    // fastify and prom-client (30 MiB) are loaded only when the dashboard is asked for.
+    const { runStatsSource, startDashboard } = await import('../web/index.js');
     this.#dashboard = await startDashboard({
       source: runStatsSource(stats),
       logTail: this.#logTail,

@@ -2,7 +2,7 @@ import { access } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config/schema.js';
 import { UserError } from '../errors.js';
-import { Journal } from '../journal/journal.js';
+import type { Journal } from '../journal/journal.js';
 import type { JournalScope } from '../journal/journal-scope.js';
 import type { Storage } from '../storage/storage.js';
 
@@ -32,6 +32,8 @@ export function statePath(flags: StateFlags, config: Pick<Config, 'sync'>, confi
 export async function openJournal(file: string | undefined, mode: 'write' | 'read'): Promise<Journal | undefined> {
   if (file === undefined) return undefined;
   if (mode === 'read' && !(await exists(file))) return undefined;
+  // better-sqlite3 is loaded only by runs that keep state (not by --no-state).
+  const { Journal } = await import('../journal/journal.js');
   return Journal.open(file, { readonly: mode === 'read' });
 }
 

@@ -8,6 +8,7 @@ export {
   type KeyState,
   type OutcomeCount,
   type OutcomeEntry,
+  type RecordedOutcome,
   type RunKind,
   type RunRecord,
   type RunStart,

@@ -1,4 +1,4 @@
-import { settledOutcomes, type JournalScope, type KeyState } from '../journal/journal-scope.js';
+import { settledOutcomes, type JournalScope, type RecordedOutcome } from '../journal/journal-scope.js';
 import type { MastodonDatabase, RowQuery } from '../mastodon/database.js';
 import type { JobName, ObjectRef } from '../mastodon/object-ref.js';
 import type { RunStats } from '../stats/run-stats.js';
@@ -30,23 +30,22 @@ export interface PlanState {
  * The job's copy tasks, read from the database a page at a time. Keys the
  * journal holds as settled are counted here, without a request, unless a fresh
  * listing of the destination contradicts it (object gone, or another size).
+ * The journal (and the listing) are asked about a whole page at once.
  */
 export async function* copyTasks(job: JobName, options: TaskOptions, state: PlanState): AsyncGenerator<CopyTask> {
   const { database, stats, signal, journal } = state;
   for await (const batch of referencedObjects(database, job, options.query)) {
     if (signal?.aborted === true) return;
-    const considered: { ref: ObjectRef; known: KeyState | undefined }[] = [];
-    for (const ref of batch.refs) {
-      if (options.localOnly === true && ref.key.startsWith('cache/')) continue;
-      const known = journal?.get(ref.key);
-      if (options.retryFailed === true && (known === undefined || (known.outcome !== 'failed' && known.outcome !== 'missing'))) continue;
-      considered.push({ ref, known });
-    }
+    const refs = options.localOnly === true ? batch.refs.filter((ref) => !ref.key.startsWith('cache/')) : batch.refs;
+    const known = journal?.outcomes(refs.map((ref) => ref.key));
+    const considered = options.retryFailed === true ? refs.filter((ref) => isRetryable(known?.get(ref.key))) : refs;
     stats.rowsRead(job, batch.rows, considered.length);
-    for (const { ref, known } of considered) {
-      const listed = state.inventoryFresh ? (journal?.inventoryEntry(ref.key) ?? null) : undefined;
-      if (options.retryFailed !== true && known !== undefined && isSettled(known, listed)) {
-        settleFromJournal(stats, known, job);
+    const listing = state.inventoryFresh ? journal?.inventoryEntries(considered.map((ref) => ref.key)) : undefined;
+    for (const ref of considered) {
+      const recorded = known?.get(ref.key);
+      const listed = state.inventoryFresh ? (listing?.get(ref.key) ?? null) : undefined;
+      if (options.retryFailed !== true && recorded !== undefined && isSettled(recorded, listed)) {
+        settleFromJournal(stats, recorded, job);
         continue;
       }
       yield toCopyTask(ref, options, listed);
@@ -54,8 +53,13 @@ export async function* copyTasks(job: JobName, options: TaskOptions, state: Plan
   }
 }
 
+/** What --retry-failed asks about again: the keys the journal holds as failed or missing. */
+function isRetryable(known: RecordedOutcome | undefined): boolean {
+  return known !== undefined && (known.outcome === 'failed' || known.outcome === 'missing');
+}
+
 /** Settled in the journal, and (when the destination was just listed) still there with the size and MD5 recorded. */
-function isSettled(known: KeyState, listed: ObjectInfo | null | undefined): boolean {
+function isSettled(known: RecordedOutcome, listed: ObjectInfo | null | undefined): boolean {
   if (!settledOutcomes.includes(known.outcome)) return false;
   if (listed === undefined || (known.outcome !== 'copied' && known.outcome !== 'skipped')) return true;
   if (listed === null || (known.size !== null && listed.size !== known.size)) return false;
@@ -64,7 +68,7 @@ function isSettled(known: KeyState, listed: ObjectInfo | null | undefined): bool
 
 const isMd5 = (etag: string): boolean => /^[0-9a-f]{32}$/i.test(etag);
 
-function settleFromJournal(stats: RunStats, known: KeyState, job: JobName): void {
+function settleFromJournal(stats: RunStats, known: RecordedOutcome, job: JobName): void {
   stats.transferStarted(job);
   stats.objectDone({
     job,

@@ -24,7 +24,7 @@ describe('kill -9 at any moment, then re-run: the destination ends with exactly 
   const isWrite = (request: RecordedRequest): boolean => request.method === 'PUT' || request.method === 'POST';
 
   /** Runs sync and SIGKILLs it the moment `when` says so, as the destination receives a request. */
-  async function syncKilledWhen(when: (request: RecordedRequest, writes: number) => boolean): Promise<CliResult> {
+  async function syncKilledWhen(when: (request: RecordedRequest, writes: number) => boolean, slowWrites = false): Promise<CliResult> {
     const running = startCli(['sync', '--config', config, '--json']);
     let writes = 0;
     let killed = false;
@@ -35,7 +35,7 @@ describe('kill -9 at any moment, then re-run: the destination ends with exactly 
           killed = true;
           running.child.kill('SIGKILL');
         }
-        return undefined;
+        return slowWrites && isWrite(request) ? 'delay' : undefined;
       },
     });
     const result = await running.result;
@@ -70,7 +70,8 @@ describe('kill -9 at any moment, then re-run: the destination ends with exactly 
   });
 
   test('killed again after 60 more writes', async () => {
-    const result = await syncKilledWhen((_, writes) => writes === 60);
+    // Writes 50 ms late, 4 at a time: 60 of them take at least 750 ms, so the journal has flushed (every 250 ms) before the kill.
+    const result = await syncKilledWhen((_, writes) => writes === 60, true);
     assert.equal(result.signal, 'SIGKILL');
     const done = await assertJournalTruthful();
     assert.ok(done > 0, 'the journal kept what the killed runs finished (batches are flushed every 250 ms)');

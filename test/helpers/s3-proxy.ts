@@ -18,7 +18,8 @@ export interface RecordedRequest {
   headers: http.IncomingHttpHeaders;
 }
 
-export type Fault = 'slow-down' | 'internal-error' | 'reset' | 'stall' | 'forbidden';
+/** `delay` is no fault: the request is forwarded, 50 ms late (a slow link, so that a run takes time). */
+export type Fault = 'slow-down' | 'internal-error' | 'reset' | 'stall' | 'forbidden' | 'delay';
 
 export interface FaultPlan {
   /** Decides, per request, whether and how to misbehave. */
@@ -67,7 +68,23 @@ export async function startS3Proxy(target: string, options: S3ProxyOptions = {})
         .end(request.method === 'HEAD' ? undefined : `<?xml version="1.0" encoding="UTF-8"?><Error><Code>SignatureDoesNotMatch</Code><Message>${mismatch.split('\n', 1)[0]}</Message></Error>`);
       return;
     }
+    const forward = (): void => {
+      const forwarded = http.request(
+        { host: upstream.hostname, port: upstream.port, method: request.method, path: request.url, headers: request.headers },
+        (answer) => {
+          response.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(response);
+        },
+      );
+      forwarded.on('error', () => response.destroy());
+      request.pipe(forwarded);
+    };
     const fault = plan?.choose(recorded, requests.length - 1);
+    if (fault === 'delay') {
+      request.pause();
+      setTimeout(forward, 50);
+      return;
+    }
     if (fault !== undefined) {
       faults.push(fault);
       request.resume();
@@ -92,15 +109,7 @@ export async function startS3Proxy(target: string, options: S3ProxyOptions = {})
           return;
       }
     }
-    const forwarded = http.request(
-      { host: upstream.hostname, port: upstream.port, method: request.method, path: request.url, headers: request.headers },
-      (answer) => {
-        response.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(response);
-      },
-    );
-    forwarded.on('error', () => response.destroy());
-    request.pipe(forwarded);
+    forward();
   });
   server.on('connection', (socket) => {
     sockets.add(socket);

@@ -28,11 +28,11 @@ describe('the journal (SQLite state file)', () => {
     const reopened = again.scope('s3://old at A', 's3://new at B')!;
     assert.equal(reopened.id, first.id);
     assert.deepEqual(
-      { ...reopened.get('accounts/a.png'), updatedAt: 0, run: null },
-      { job: 'accounts', key: 'accounts/a.png', outcome: 'copied', reason: null, attempts: 1, size: 10, etag: null, foundAt: null, run: null, updatedAt: 0 },
+      [...reopened.entries(['copied'])].map((entry) => ({ ...entry, updatedAt: 0, run: null })),
+      [{ job: 'accounts', key: 'accounts/a.png', outcome: 'copied', reason: null, attempts: 1, size: 10, etag: null, foundAt: null, run: null, updatedAt: 0 }],
     );
-    assert.equal(reopened.get('accounts/b.png')?.reason, '403 Forbidden');
-    assert.equal(again.scope('s3://old at A', 's3://elsewhere at C')!.get('accounts/a.png'), undefined, 'another destination inherits nothing');
+    assert.equal(reopened.outcomes(['accounts/b.png']).get('accounts/b.png')?.reason, '403 Forbidden');
+    assert.equal(again.scope('s3://old at A', 's3://elsewhere at C')!.outcomes(['accounts/a.png']).size, 0, 'another destination inherits nothing');
     assert.notEqual(other.id, first.id);
     assert.deepEqual(
       again.scopes().map((scope) => scope.destination),
@@ -119,6 +119,40 @@ describe('the journal (SQLite state file)', () => {
     );
     scope.uploadEnded('upload-dead');
     assert.deepEqual(scope.abandonedUploads(), []);
+    journal.close();
+  });
+
+  test('a page of keys is looked up at once: every recorded one found, whatever its characters, the others absent', () => {
+    const journal = Journal.open(file('pages.sqlite'));
+    const scope = journal.scope('a', 'b')!;
+    const other = journal.scope('a', 'c')!;
+    const odd = ['media_attachments/files/000/000/001/original/a "quoted" name.png', "emoji/it's\\back.png", 'cache/ünïcödé/日本.jpg', 'x'.repeat(1000)];
+    const many = Array.from({ length: 40_000 }, (_, i) => `media_attachments/files/${String(i).padStart(9, '0')}/original/f.png`);
+    for (const key of [...odd, ...many]) scope.record({ job: 'media_attachments', key, outcome: 'copied', size: key.length, etag: 'e'.repeat(32) });
+    scope.record({ job: 'media_attachments', key: 'media_attachments/files/failed.png', outcome: 'failed', reason: '403 Forbidden', attempts: 5 });
+    other.record({ job: 'accounts', key: 'accounts/only-elsewhere.png', outcome: 'copied', size: 1 });
+    scope.flush();
+    other.flush();
+
+    // More keys than SQLite takes as bound parameters, in no particular order, one repeated, some never recorded.
+    const page = [...many].reverse().concat(odd, odd[0]!, 'media_attachments/files/failed.png', 'never/recorded.png', 'accounts/only-elsewhere.png');
+    const outcomes = scope.outcomes(page);
+    assert.equal(outcomes.size, odd.length + many.length + 1);
+    for (const key of [...odd, ...many]) assert.deepEqual(outcomes.get(key), { key, outcome: 'copied', reason: null, size: key.length, etag: 'e'.repeat(32) });
+    assert.deepEqual(outcomes.get('media_attachments/files/failed.png'), { key: 'media_attachments/files/failed.png', outcome: 'failed', reason: '403 Forbidden', size: null, etag: null });
+    assert.equal(outcomes.has('never/recorded.png'), false);
+    assert.equal(outcomes.has('accounts/only-elsewhere.png'), false, "another pair's keys are not this one's");
+    assert.equal(scope.outcomes([]).size, 0);
+
+    scope.addInventory([{ key: odd[0]!, size: 5, etag: '0123456789abcdef0123456789abcdef' }, { key: odd[1]!, size: 6 }]);
+    assert.deepEqual(
+      [...scope.inventoryEntries([odd[1]!, 'never/recorded.png', odd[0]!]).values()].sort((a, b) => a.size - b.size),
+      [
+        { key: odd[0]!, size: 5, etag: '0123456789abcdef0123456789abcdef' },
+        { key: odd[1]!, size: 6 },
+      ],
+    );
+    assert.equal(other.inventoryEntries([odd[0]!]).size, 0);
     journal.close();
   });
 

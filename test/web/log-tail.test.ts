@@ -55,7 +55,7 @@ test('a real pino logger teed into the tail: both get every line, credentials re
     let written = '';
     stderr.setEncoding('utf8').on('data', (chunk: string) => (written += chunk));
     const tail = new LogTail();
-    const log = createLogger({ json, level: 'info', destination: teeToLogTail(stderr, tail) });
+    const log = await createLogger({ json, level: 'info', destination: teeToLogTail(stderr, tail) });
     log.info({ job: 'accounts', password: 'hunter2', source: { secretAccessKey: 'AKIA-SECRET' } }, 'copying accounts');
     log.warn('slow down');
     log.flush();

@@ -22,7 +22,7 @@ const seconds = 45;
 const stats = new RunStats();
 const tail = new LogTail();
 const discard = new PassThrough().resume();
-const log = createLogger({ json: false, level: 'info', destination: teeToLogTail(discard, tail) });
+const log = await createLogger({ json: false, level: 'info', destination: teeToLogTail(discard, tail) });
 const dashboard = await startDashboard({ source: runStatsSource(stats), port: 0, logTail: tail });
 const browser = await launchChromium();
 

@@ -45,7 +45,7 @@ export async function enqueueCommand(jobArguments: string[], options: EnqueueCom
   const requestedJobs = parseJobNames(jobArguments);
   const config = await loadCommandConfig(options);
   const settings = queueSettings(options, config, 'enqueue');
-  const log = commandLogger(options);
+  const log = await commandLogger(options);
   const redis = await connectRedis(settings.url);
   const status = new RedisRunStatus(redis, settings.prefix);
   const producerId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;

@@ -24,7 +24,7 @@ export interface OrphansCommandOptions extends CommonOptions {
  */
 export async function orphansCommand(options: OrphansCommandOptions): Promise<number> {
   const config = await loadCommandConfig(options);
-  const log = commandLogger(options);
+  const log = await commandLogger(options);
   const format = options.format ?? (options.json === true ? 'jsonl' : 'text');
   const database = await connectDatabase(config);
   try {

@@ -5,7 +5,7 @@ import { RunStats } from '../../stats/run-stats.js';
 import { resolveJobs } from '../../sync/plan.js';
 import { runSync, type InventoryMode } from '../../sync/run-sync.js';
 import { defaultRetryPolicy } from '../../transfer/retry.js';
-import { commandLogger, connectDatabase, openStorages, parseJobNames, type CommonOptions } from '../context.js';
+import { commandLogger, openDatabaseAndStorages, parseJobNames, type CommonOptions } from '../context.js';
 import { createDisplay } from '../progress.js';
 import { RunDashboard, type DashboardFlags } from '../run-dashboard.js';
 import { aclFor } from '../runtime-options.js';
@@ -75,105 +75,101 @@ export async function syncCommand(jobArguments: string[], options: SyncCommandOp
   const since = options.since === undefined || options.since === 'last' ? undefined : parseSince(options.since);
 
   const interactive = process.stderr.isTTY === true && options.json !== true;
-  const display = createDisplay(interactive);
+  const display = await createDisplay(interactive);
   const dashboard = RunDashboard.for(options);
-  const log = commandLogger(options, dashboard.logSink(display.logSink));
+  const log = await commandLogger(options, dashboard.logSink(display.logSink));
   const journal: Journal | undefined = await openJournal(stateFile, dryRun ? 'read' : 'write');
   try {
-    const database = await connectDatabase(config);
+    const { database, source, destination } = await openDatabaseAndStorages(
+      // --concurrency sizes the socket pools too, not just the transfers in flight.
+      options.concurrency === undefined ? config : { ...config, sync: { ...config.sync, concurrency: options.concurrency } },
+      dryRun ? 'read' : 'write',
+    );
     try {
-      const { source, destination } = await openStorages(
-        // --concurrency sizes the socket pools too, not just the transfers in flight.
-        options.concurrency === undefined ? config : { ...config, sync: { ...config.sync, concurrency: options.concurrency } },
-        dryRun ? 'read' : 'write',
-      );
-      try {
-        const jobs = await resolveJobs(database, requestedJobs);
-        const scope = journalScope(journal, source, destination);
-        if (options.retryFailed === true) requireJournal(scope === undefined ? undefined : journal, '--retry-failed');
-        let sinceDate = since;
-        if (options.since === 'last') {
-          const mark = scope?.sinceLast(jobs, options.localOnly === true);
-          if (mark === undefined) {
-            throw new UserError(
-              `--since last: the state file ${stateFile} records no completed sync of ${jobs.join(', ')} from ${source.description} to ${destination.description}: run a full sync first`,
-              'journal.no-completed-run',
-            );
-          }
-          sinceDate = new Date(mark - sinceLastMarginMs);
-        }
-        log.info(
-          { jobs, source: source.description, destination: destination.description, dryRun, state: stateFile ?? null, since: sinceDate?.toISOString() },
-          `${dryRun ? 'dry run: ' : ''}${options.retryFailed === true ? 'retrying failed and missing keys of' : 'copying'} ${jobs.join(', ')} from ${source.description} to ${destination.description}` +
-            (sinceDate !== undefined ? `, rows changed since ${sinceDate.toISOString()}` : '') +
-            (options.localOnly === true ? ', leaving out cache/' : ''),
-        );
-
-        const stats = new RunStats();
-        stats.on('throttle', () => dashboard.recordThrottle());
-        const dashboardUrl = await dashboard.start(options, config, stats);
-        if (dashboardUrl !== undefined) log.info(`dashboard at ${dashboardUrl}`);
-        const stop = new AbortController();
-        const graceSeconds = options.gracePeriod ?? defaultGraceSeconds;
-        const onSignal = (signal: NodeJS.Signals): void => {
-          if (stop.signal.aborted) {
-            // Quit at once, but keep what the journal has learned: those objects are not copied again.
-            journal?.close();
-            process.exit(ExitCode.interrupted);
-          }
-          log.warn(`${signal}: finishing the objects in flight (at most ${graceSeconds} s); press Ctrl-C again to quit at once`);
-          stop.abort();
-        };
-        process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
-        display.attach(stats, log);
-        let result;
-        try {
-          result = await runSync(
-            { database, source, destination, stats, log, signal: stop.signal, ...(scope !== undefined ? { journal: scope } : {}) },
-            {
-              jobs,
-              query: {
-                limit: options.limit ?? (options.dev === true ? devModeLimit : undefined),
-                batchSize: config.sync.batch_size,
-                ...(sinceDate !== undefined ? { since: sinceDate } : {}),
-              },
-              concurrency: options.concurrency ?? config.sync.concurrency,
-              dryRun,
-              aclFor: (isPrivate) => aclFor(config, isPrivate),
-              defaultCacheControl: config.sync.cache_control,
-              storageClass: config.sync.storage_class,
-              retry: defaultRetryPolicy,
-              localOnly: options.localOnly === true,
-              retryFailed: options.retryFailed === true,
-              inventory,
-              graceMs: graceSeconds * 1000,
-            },
+      const jobs = await resolveJobs(database, requestedJobs);
+      const scope = journalScope(journal, source, destination);
+      if (options.retryFailed === true) requireJournal(scope === undefined ? undefined : journal, '--retry-failed');
+      let sinceDate = since;
+      if (options.since === 'last') {
+        const mark = scope?.sinceLast(jobs, options.localOnly === true);
+        if (mark === undefined) {
+          throw new UserError(
+            `--since last: the state file ${stateFile} records no completed sync of ${jobs.join(', ')} from ${source.description} to ${destination.description}: run a full sync first`,
+            'journal.no-completed-run',
           );
-        } finally {
-          display.stop();
-          process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
-          // Everything learned is on disk before the summary: a kill from here on loses nothing.
-          journal?.close();
         }
-        const jobsRun = stats.jobs();
-        const fromJournal = jobsRun.reduce((sum, counters) => sum + (counters.fromJournal ?? 0), 0);
-        if (fromJournal > 0) log.info(`${fromJournal} object${fromJournal === 1 ? '' : 's'} settled by the state file ${stateFile} without a request`);
-        if (stats.throttleEvents > 0) log.warn(`the storages throttled ${stats.throttleEvents} requests; lower [sync] concurrency if this keeps happening`);
-        process.stdout.write(options.json === true ? `${JSON.stringify(summaryRecord(jobsRun, dryRun))}\n` : `${summaryTable(jobsRun, dryRun)}\n`);
-        if (dashboardUrl !== undefined && options.uiLinger === true && result.status === 'completed') {
-          log.info(`run finished; the dashboard stays at ${dashboardUrl} until Ctrl-C`);
-          await untilSignal();
-        }
-        if (result.status === 'abandoned') {
-          // Abandoned transfers may still hold a socket or a file open; they must not keep the process alive.
-          setTimeout(() => process.exit(ExitCode.interrupted), abandonedExitMs).unref();
-        }
-        if (result.status !== 'completed') return ExitCode.interrupted;
-        return stats.failed > 0 ? ExitCode.someObjectsFailed : ExitCode.ok;
-      } finally {
-        await Promise.all([source.close(), destination.close(), dashboard.close()]);
+        sinceDate = new Date(mark - sinceLastMarginMs);
       }
+      log.info(
+        { jobs, source: source.description, destination: destination.description, dryRun, state: stateFile ?? null, since: sinceDate?.toISOString() },
+        `${dryRun ? 'dry run: ' : ''}${options.retryFailed === true ? 'retrying failed and missing keys of' : 'copying'} ${jobs.join(', ')} from ${source.description} to ${destination.description}` +
+          (sinceDate !== undefined ? `, rows changed since ${sinceDate.toISOString()}` : '') +
+          (options.localOnly === true ? ', leaving out cache/' : ''),
+      );
+
+      const stats = new RunStats();
+      stats.on('throttle', () => dashboard.recordThrottle());
+      const dashboardUrl = await dashboard.start(options, config, stats);
+      if (dashboardUrl !== undefined) log.info(`dashboard at ${dashboardUrl}`);
+      const stop = new AbortController();
+      const graceSeconds = options.gracePeriod ?? defaultGraceSeconds;
+      const onSignal = (signal: NodeJS.Signals): void => {
+        if (stop.signal.aborted) {
+          // Quit at once, but keep what the journal has learned: those objects are not copied again.
+          journal?.close();
+          process.exit(ExitCode.interrupted);
+        }
+        log.warn(`${signal}: finishing the objects in flight (at most ${graceSeconds} s); press Ctrl-C again to quit at once`);
+        stop.abort();
+      };
+      process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+      display.attach(stats, log);
+      let result;
+      try {
+        result = await runSync(
+          { database, source, destination, stats, log, signal: stop.signal, ...(scope !== undefined ? { journal: scope } : {}) },
+          {
+            jobs,
+            query: {
+              limit: options.limit ?? (options.dev === true ? devModeLimit : undefined),
+              batchSize: config.sync.batch_size,
+              ...(sinceDate !== undefined ? { since: sinceDate } : {}),
+            },
+            concurrency: options.concurrency ?? config.sync.concurrency,
+            dryRun,
+            aclFor: (isPrivate) => aclFor(config, isPrivate),
+            defaultCacheControl: config.sync.cache_control,
+            storageClass: config.sync.storage_class,
+            retry: defaultRetryPolicy,
+            localOnly: options.localOnly === true,
+            retryFailed: options.retryFailed === true,
+            inventory,
+            graceMs: graceSeconds * 1000,
+          },
+        );
+      } finally {
+        display.stop();
+        process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+        // Everything learned is on disk before the summary: a kill from here on loses nothing.
+        journal?.close();
+      }
+      const jobsRun = stats.jobs();
+      const fromJournal = jobsRun.reduce((sum, counters) => sum + (counters.fromJournal ?? 0), 0);
+      if (fromJournal > 0) log.info(`${fromJournal} object${fromJournal === 1 ? '' : 's'} settled by the state file ${stateFile} without a request`);
+      if (stats.throttleEvents > 0) log.warn(`the storages throttled ${stats.throttleEvents} requests; lower [sync] concurrency if this keeps happening`);
+      process.stdout.write(options.json === true ? `${JSON.stringify(summaryRecord(jobsRun, dryRun))}\n` : `${summaryTable(jobsRun, dryRun)}\n`);
+      if (dashboardUrl !== undefined && options.uiLinger === true && result.status === 'completed') {
+        log.info(`run finished; the dashboard stays at ${dashboardUrl} until Ctrl-C`);
+        await untilSignal();
+      }
+      if (result.status === 'abandoned') {
+        // Abandoned transfers may still hold a socket or a file open; they must not keep the process alive.
+        setTimeout(() => process.exit(ExitCode.interrupted), abandonedExitMs).unref();
+      }
+      if (result.status !== 'completed') return ExitCode.interrupted;
+      return stats.failed > 0 ? ExitCode.someObjectsFailed : ExitCode.ok;
     } finally {
+      await Promise.all([source.close(), destination.close(), dashboard.close()]);
       await database.close();
     }
   } finally {

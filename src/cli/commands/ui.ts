@@ -19,7 +19,7 @@ export interface UiCommandOptions extends CommonOptions, QueueFlags, Omit<Dashbo
 export async function uiCommand(options: UiCommandOptions): Promise<number> {
   const config = await uiConfig(options);
   const settings = queueSettings(options, config, 'ui');
-  const log = createLogger({ json: options.json === true, level: 'info' });
+  const log = await createLogger({ json: options.json === true, level: 'info' });
   const redis = await connectRedis(settings.url);
   const queue = new Queue(copyQueueName, { connection: bullConnection(settings), prefix: settings.prefix, skipMetasUpdate: true });
   const source = redisDashboardSource(new RedisRunStatus(redis, settings.prefix), { onError: (error) => log.warn({ err: error }, 'reading the run from Redis failed; trying again') });

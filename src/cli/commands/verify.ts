@@ -1,4 +1,4 @@
-import { loadCommandConfig, connectDatabase, openStorages, parseJobNames, commandLogger, type CommonOptions } from '../context.js';
+import { loadCommandConfig, openDatabaseAndStorages, parseJobNames, commandLogger, type CommonOptions } from '../context.js';
 import { ExitCode } from '../../errors.js';
 import { resolveJobs } from '../../sync/plan.js';
 import { verifyDestination, type VerifyCounts, type VerifyProblem } from '../../sync/verify.js';
@@ -21,37 +21,33 @@ const columns = ['job', 'keys', 'ok', 'missing', 'differs', 'not in source'] as 
 export async function verifyCommand(jobArguments: string[], options: VerifyCommandOptions): Promise<number> {
   const requestedJobs = parseJobNames(jobArguments);
   const config = await loadCommandConfig(options);
-  const log = commandLogger(options);
-  const database = await connectDatabase(config);
+  const log = await commandLogger(options);
+  const { database, source, destination } = await openDatabaseAndStorages(config, 'read');
   try {
-    const { source, destination } = await openStorages(config, 'read');
-    try {
-      const jobs = await resolveJobs(database, requestedJobs);
-      const counts = await verifyDestination(
-        { database, source, destination, log },
-        {
-          jobs,
-          query: { limit: options.limit, batchSize: config.sync.batch_size },
-          localOnly: options.localOnly === true,
-          parallel: options.concurrency ?? 8,
-          retry: defaultRetryPolicy,
-        },
-        (problem) => writeLine(options.json === true ? `${JSON.stringify(problem)}\n` : problemLine(problem)),
+    const jobs = await resolveJobs(database, requestedJobs);
+    const counts = await verifyDestination(
+      { database, source, destination, log },
+      {
+        jobs,
+        query: { limit: options.limit, batchSize: config.sync.batch_size },
+        localOnly: options.localOnly === true,
+        parallel: options.concurrency ?? 8,
+        retry: defaultRetryPolicy,
+      },
+      (problem) => writeLine(options.json === true ? `${JSON.stringify(problem)}\n` : problemLine(problem)),
+    );
+    const problems = counts.reduce((sum, job) => sum + job.missing + job.differs, 0);
+    await writeLine(options.json === true ? `${JSON.stringify({ verify: counts, problems })}\n` : `${countsTable(counts)}\n`);
+    if (options.json !== true) {
+      process.stderr.write(
+        problems === 0
+          ? `verified: every referenced object the source has is in ${destination.description} with the same size\n`
+          : `${problems} object${problems === 1 ? '' : 's'} missing or different in ${destination.description}: sync --inventory copies them again\n`,
       );
-      const problems = counts.reduce((sum, job) => sum + job.missing + job.differs, 0);
-      await writeLine(options.json === true ? `${JSON.stringify({ verify: counts, problems })}\n` : `${countsTable(counts)}\n`);
-      if (options.json !== true) {
-        process.stderr.write(
-          problems === 0
-            ? `verified: every referenced object the source has is in ${destination.description} with the same size\n`
-            : `${problems} object${problems === 1 ? '' : 's'} missing or different in ${destination.description}: sync --inventory copies them again\n`,
-        );
-      }
-      return problems === 0 ? ExitCode.ok : ExitCode.someObjectsFailed;
-    } finally {
-      await Promise.all([source.close(), destination.close()]);
     }
+    return problems === 0 ? ExitCode.ok : ExitCode.someObjectsFailed;
   } finally {
+    await Promise.all([source.close(), destination.close()]);
     await database.close();
   }
 }

@@ -39,7 +39,7 @@ const acls: readonly Acl[] = ['private', 'public-read'];
 export async function workerCommand(options: WorkerCommandOptions): Promise<number> {
   const config = await loadCommandConfig(options);
   const settings = queueSettings(options, config, 'worker');
-  const log = commandLogger(options);
+  const log = await commandLogger(options);
   const concurrency = options.concurrency ?? config.sync.concurrency;
   const graceSeconds = options.gracePeriod ?? defaultWorkerGraceSeconds;
   const workerId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;

@@ -1,0 +1,18 @@
+import { UserError } from '../errors.js';
+
+// commander's parsers live apart from the commands' context: main.ts needs them for every
+// invocation, and must not pull in the database, storage and logging libraries to get them.
+
+export function parsePositiveInteger(flag: string): (value: string) => number {
+  return (value) => {
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed <= 0) throw new UserError(`${flag} must be a whole number greater than 0, not "${value}"`, 'cli.invalid-option');
+    return parsed;
+  };
+}
+
+export function parsePort(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65_535) throw new UserError(`--ui-port must be a port number (0-65535), not "${value}"`, 'cli.invalid-option');
+  return parsed;
+}
