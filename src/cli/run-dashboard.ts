@@ -42,11 +42,6 @@ export class RunDashboard {
     return this.#dashboard.url;
   }
 
-  /** Counts a throttling answer (SlowDown, 429, 503) for /metrics. */
-  recordThrottle(): void {
-    this.#dashboard?.metrics.recordThrottle();
-  }
-
   async close(): Promise<void> {
     await this.#dashboard?.close();
   }

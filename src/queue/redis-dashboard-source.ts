@@ -12,6 +12,8 @@ export type QueueDashboardChange = { type: 'job'; job: string } | { type: 'objec
 export interface RedisDashboardSource {
   jobs(): Promise<readonly Readonly<JobCounters>[]>;
   failures(filter: { job?: string; limit: number }): Promise<readonly QueuedFailure[]>;
+  /** What every worker counted in Redis. */
+  throttleEvents(): Promise<number>;
   subscribe(listener: (change: QueueDashboardChange) => void): () => void;
   /** Stops polling Redis (subscribers hear nothing more). */
   close(): void;
@@ -83,6 +85,7 @@ export function redisDashboardSource(status: RedisRunStatus, options: RedisDashb
   return {
     jobs: () => status.jobs(),
     failures: (filter) => status.recentFailures(filter.limit, filter.job),
+    throttleEvents: () => status.throttleEvents(),
     subscribe(listener) {
       listeners.add(listener);
       start();

@@ -31,7 +31,6 @@ export interface DashboardOptions {
 export interface Dashboard {
   /** Where the page is, without the token (it must not land in logs). */
   url: string;
-  /** Counters fed from outside the source: `recordThrottle()` for the retry policy. */
   metrics: SyncMetrics;
   close(): Promise<void>;
 }

@@ -26,6 +26,8 @@ export interface DashboardSource {
   jobs(): Promise<readonly Readonly<JobCounters>[]>;
   /** The latest failed or missing objects, newest first; of one job when `job` is set. */
   failures(filter: { job?: string; limit: number }): Promise<readonly FailureRecord[]>;
+  /** Requests the storages refused for rate limiting (SlowDown, 429) so far, whichever process met them. */
+  throttleEvents(): Promise<number>;
   /** Calls `listener` on each change; returns the function that stops it. */
   subscribe(listener: (change: DashboardChange) => void): () => void;
 }

@@ -22,7 +22,6 @@ const outcomeCount: Record<Outcome, (counters: Readonly<JobCounters>) => number>
  */
 export class SyncMetrics {
   readonly registry = new Registry();
-  readonly #throttleEvents: Counter;
   readonly #objectSeconds: Histogram<'job' | 'outcome'>;
   readonly #unsubscribe: () => void;
 
@@ -68,17 +67,17 @@ export class SyncMetrics {
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
       registers,
     });
-    this.#throttleEvents = new Counter({
+    new Counter({
       name: `${prefix}throttle_events_total`,
-      help: 'Requests a storage refused for rate limiting (SlowDown, 429, 503) and that were retried.',
+      help: 'Requests a storage refused for rate limiting (SlowDown, 429), by every process of the run.',
       registers,
+      async collect() {
+        const count = await source.throttleEvents();
+        this.reset();
+        this.inc(count);
+      },
     });
     this.#unsubscribe = source.subscribe((change) => this.#onChange(change));
-  }
-
-  /** One throttling response from a storage; the retry policy calls it. */
-  recordThrottle(): void {
-    this.#throttleEvents.inc();
   }
 
   /** The Prometheus text exposition. */

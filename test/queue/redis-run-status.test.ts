@@ -151,6 +151,9 @@ test('the dashboard serves the counters from Redis', async () => {
   await status.batchEnqueued('media_attachments', { rows: 4, referenced: 8, added: 8, alreadyQueued: 0, cursor: '4' });
   await status.record({ job: 'media_attachments', key: 'x', outcome: 'copied', bytes: 1234 });
   await status.record({ job: 'media_attachments', key: 'y', outcome: 'failed', bytes: 0, reason: 'InternalError (after 5 attempts)' });
+  // Two workers were throttled: /metrics counts both, though neither runs in this process.
+  await status.recordThrottle();
+  await status.recordThrottle();
   const source = redisDashboardSource(status);
   const dashboard = await startDashboard({ source, port: 0, tickMs: 100 });
   try {
@@ -165,6 +168,7 @@ test('the dashboard serves the counters from Redis', async () => {
     assert.deepEqual(failures.failures.map((entry) => [entry['key'], entry['reason']]), [['y', 'InternalError (after 5 attempts)']]);
     const metrics = await (await fetch(`${dashboard.url}metrics`)).text();
     assert.match(metrics, /mastodon_s3_sync_objects_total\{job="media_attachments",outcome="copied"\} 1/);
+    assert.match(metrics, /^mastodon_s3_sync_throttle_events_total 2$/m);
   } finally {
     await dashboard.close();
     source.close();

@@ -182,8 +182,8 @@ test('GET /metrics: Prometheus text with the run counters, in its own registry',
   const timed: ObjectEvent = { job: 'site_uploads', key: 'site_uploads/files/1/original/logo.png', outcome: 'copied', bytes: 2048, durationMs: 300 };
   stats.transferStarted('site_uploads');
   stats.objectDone(timed);
-  dashboard.metrics.recordThrottle();
-  dashboard.metrics.recordThrottle();
+  stats.throttled();
+  stats.throttled();
 
   const response = await fetch(new URL('/metrics', dashboard.url));
   assert.equal(response.status, 200);

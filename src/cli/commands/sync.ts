@@ -108,7 +108,6 @@ export async function syncCommand(jobArguments: string[], options: SyncCommandOp
       );
 
       const stats = new RunStats();
-      stats.on('throttle', () => dashboard.recordThrottle());
       const dashboardUrl = await dashboard.start(options, config, stats);
       if (dashboardUrl !== undefined) log.info(`dashboard at ${dashboardUrl}`);
       const stop = new AbortController();
