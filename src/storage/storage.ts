@@ -18,8 +18,10 @@ export interface WriteOptions {
   /** Omitted: send no ACL at all (R2, buckets with ACLs disabled). */
   acl?: Acl;
   storageClass?: string;
-  /** The body's length when known; lets small objects go in one streamed request. */
+  /** The body's length when known; lets small objects go in one streamed request, and the write fails on any other length. */
   size?: number;
+  /** Hears each chunk of the body as the back end takes it (progress). */
+  onBytes?: (bytes: number) => void;
   /**
    * Hears of a multipart upload as soon as it exists, and again once it is
    * completed or aborted, so that a crash in between can be cleaned up later

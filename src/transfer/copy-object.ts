@@ -2,7 +2,6 @@ import { describeStorageError, isTransientError } from '../storage/errors.js';
 import type { Acl, MultipartObserver, ObjectInfo, ReadResult, Storage, WriteOptions } from '../storage/storage.js';
 import type { ObjectEvent, RunStats } from '../stats/run-stats.js';
 import type { AdaptiveConcurrency } from './adaptive-concurrency.js';
-import { countingStream } from './counting-stream.js';
 import { RetriesExhausted, withRetry, type RetryPolicy } from './retry.js';
 import { isThrottlingError } from './throttling.js';
 
@@ -113,32 +112,21 @@ async function attemptCopy(task: CopyTask, context: CopyContext, first: boolean)
 }
 
 async function streamCopy(read: ReadResult, task: CopyTask, context: CopyContext): Promise<number> {
-  const counted = countingStream(read.body, (bytes) => context.stats.bytesMoved(task.job, bytes));
+  const onBytes = (bytes: number): void => context.stats.bytesMoved(task.job, bytes);
   try {
-    await context.destination.write(task.key, counted.stream, writeOptions(read.info, task, context));
+    // The destination refuses a body of any other length than the source announced (a body cut
+    // short by the network): BodySizeMismatchError, which another try usually cures.
+    await context.destination.write(task.key, read.body, { ...writeOptions(read.info, task, context), onBytes });
   } finally {
     read.body.destroy();
   }
-  if (counted.bytes() !== read.info.size) {
-    // A body cut short by the network: the destination write must not count, and another try usually succeeds.
-    throw new TruncatedBodyError(read.info.key, counted.bytes(), read.info.size);
-  }
-  return counted.bytes();
+  return read.info.size;
 }
 
 /** The stable code of our own storage errors (`storage.disk-full`...), not errnos or SDK names. */
 function errorCode(error: unknown): string | undefined {
   const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
   return typeof code === 'string' && code.startsWith('storage.') ? code : undefined;
-}
-
-export class TruncatedBodyError extends Error {
-  override readonly name = 'TruncatedBodyError';
-  /** Read by isTransientError: a short body is worth another try. */
-  readonly transient = true;
-  constructor(key: string, received: number, expected: number) {
-    super(`source body of ${key} ended after ${received} of ${expected} bytes`);
-  }
 }
 
 async function locate<T>(task: CopyTask, probe: (key: string) => Promise<T | undefined>): Promise<Located<T> | undefined> {

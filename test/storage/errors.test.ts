@@ -146,7 +146,7 @@ describe('the storage layer\'s own errors', () => {
   });
 
   test('errors flagged transient, or caused by a transient one, are transient; anything else is not', () => {
-    // Shaped like transfer/copy-object's TruncatedBodyError.
+    // Shaped like storage's BodySizeMismatchError: errors may flag themselves.
     assert.equal(isTransientError(Object.assign(new Error('source body ended early'), { transient: true })), true);
     const reset = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
     assert.equal(isTransientError(new Error('stream failed', { cause: reset })), true);

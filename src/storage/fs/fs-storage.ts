@@ -2,7 +2,7 @@ import { lookup } from 'mime-types';
 import { open, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { withExpectedLength } from '../expected-length.js';
+import { writtenBody } from '../written-body.js';
 import { KeyPrefix } from '../key-prefix.js';
 import type { FsStorageOptions } from '../storage-options.js';
 import type { ListOptions, ObjectInfo, ReadResult, Storage, StorageCapabilities, WriteOptions } from '../storage.js';
@@ -67,7 +67,7 @@ export class FsStorage implements Storage {
 
   async write(key: string, body: Readable, options: WriteOptions): Promise<void> {
     const filePath = keyPath(this.#base, key);
-    const checked = withExpectedLength(body, options.size);
+    const checked = writtenBody(body, options.size, options.onBytes);
     try {
       await atomicWrite(filePath, checked);
     } catch (error) {

@@ -13,7 +13,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
-import { withExpectedLength } from '../expected-length.js';
+import { writtenBody } from '../written-body.js';
 import { KeyPrefix } from '../key-prefix.js';
 import type { S3StorageOptions } from '../storage-options.js';
 import type { ListOptions, MultipartObserver, ObjectInfo, ReadResult, Storage, StorageCapabilities, WriteOptions } from '../storage.js';
@@ -92,7 +92,7 @@ export class S3Storage implements Storage {
 
   async write(key: string, body: Readable, options: WriteOptions): Promise<void> {
     const params = this.#objectParams(key, options);
-    const checked = withExpectedLength(body, options.size);
+    const checked = writtenBody(body, options.size, options.onBytes);
     try {
       if (options.size !== undefined && options.size <= this.#options.multipartThreshold) {
         // Streamed straight through: nothing is buffered, and Content-Length lets S3 accept it unchunked.
