@@ -471,12 +471,22 @@ async function main(): Promise<void> {
     await mkdir(enumDirectory);
     const enumConfig = path.join(enumDirectory, 'config.ini');
     await writeFile(enumConfig, configText(enumDatabase.url, undefined, '', undefined, ''));
-    const enumerate = (limit?: number): Promise<Measured> =>
-      measure(process.execPath, [bin, 'keys', 'media_attachments', '--config', enumConfig, ...(limit !== undefined ? ['--limit', String(limit)] : [])], { cwd: root, servers, keepStdout: false });
+    const enumerate = (configFile: string): Promise<Measured> =>
+      measure(process.execPath, [bin, 'keys', 'media_attachments', '--config', configFile], { cwd: root, servers, keepStdout: false });
+    // Flat memory, tested on four times the rows rather than a quarter: at a few hundred thousand rows a
+    // second a quarter lasts under a second, all start-up, and says nothing about growth.
+    const fourfoldRows = enumerationRows * 4;
+    log(`  and ${fourfoldRows} rows into a second database, for the memory comparison`);
+    const fourfoldDatabase: InstanceDatabase = await createInstanceDatabase({ name: `mss_bench_enum4_${randomBytes(4).toString('hex')}` });
+    cleanups.push(() => fourfoldDatabase.drop());
+    await insertBulkMedia(fourfoldDatabase.client, fourfoldRows);
+    const fourfoldConfig = path.join(enumDirectory, 'fourfold.ini');
+    await writeFile(fourfoldConfig, configText(fourfoldDatabase.url, undefined, '', undefined, ''));
     await quiet('enumeration');
-    log('  keys over a quarter of the rows, then over all of them');
-    const quarter = await enumerate(Math.floor(enumerationRows / 4));
-    const full = await enumerate();
+    log('  keys over the rows, then over four times as many');
+    const full = await enumerate(enumConfig);
+    await quiet('enumeration ×4');
+    const fourfold = await enumerate(fourfoldConfig);
     const firstOutput = full.firstOutputSeconds ?? 0;
     enumeration = {
       rows: enumerationRows,
@@ -486,12 +496,14 @@ async function main(): Promise<void> {
       steadyRowsPerSecond: enumerationRows / Math.max(0.001, full.wallSeconds - firstOutput),
       keys: full.stdoutLines,
       peakRssMiB: full.peakRssBytes / MiB,
-      quarterPeakRssMiB: quarter.peakRssBytes / MiB,
+      fourfoldRows,
+      fourfoldPeakRssMiB: fourfold.peakRssBytes / MiB,
+      flat: fourfold.peakRssBytes <= full.peakRssBytes * 1.15 + 8 * MiB,
       backgroundCpuSeconds: full.backgroundCpuSeconds,
-      exitCode: full.exitCode,
+      exitCode: full.exitCode === 0 ? fourfold.exitCode : full.exitCode,
       rssSamples: thin(full.samples.map((s) => [s.t / 1000, s.rss / MiB] as [number, number]), 60),
     };
-    log(`  ${full.wallSeconds.toFixed(1)} s (${Math.round(enumerationRows / full.wallSeconds)} rows/s), peak RSS ${(full.peakRssBytes / MiB).toFixed(0)} MiB (quarter: ${(quarter.peakRssBytes / MiB).toFixed(0)} MiB)`);
+    log(`  ${full.wallSeconds.toFixed(1)} s (${Math.round(enumerationRows / full.wallSeconds)} rows/s), peak RSS ${(full.peakRssBytes / MiB).toFixed(0)} MiB (${fourfoldRows} rows: ${(fourfold.peakRssBytes / MiB).toFixed(0)} MiB)`);
   }
 
   // 7. Report.
@@ -560,11 +572,10 @@ function targets(
   const bigSize = big === undefined ? '' : big.bytes >= 1024 * MiB ? `${(big.bytes / MiB / 1024).toFixed(0)} GiB` : `${(big.bytes / MiB).toFixed(0)} MiB`;
   if (big !== undefined) list.push({ name: `peak RSS ≤ 200 MiB copying one ${bigSize} object`, measured: `${big.peakRssMiB.toFixed(0)} MiB`, pass: big.peakRssMiB <= 200 && big.verified });
   if (enumeration !== undefined) {
-    const flat = enumeration.peakRssMiB <= enumeration.quarterPeakRssMiB * 1.15 + 8;
     list.push({
       name: 'enumeration ≥ 200k rows/s with flat memory',
-      measured: `${Math.round(enumeration.rowsPerSecond / 1000)}k rows/s; peak RSS ${enumeration.peakRssMiB.toFixed(0)} MiB over ${enumeration.rows / 1e6}M rows vs ${enumeration.quarterPeakRssMiB.toFixed(0)} MiB over a quarter`,
-      pass: enumeration.rowsPerSecond >= 200_000 && flat,
+      measured: `${Math.round(enumeration.rowsPerSecond / 1000)}k rows/s; peak RSS ${enumeration.peakRssMiB.toFixed(0)} MiB over ${enumeration.rows / 1e6}M rows vs ${enumeration.fourfoldPeakRssMiB.toFixed(0)} MiB over ${enumeration.fourfoldRows / 1e6}M`,
+      pass: enumeration.rowsPerSecond >= 200_000 && enumeration.flat,
     });
   }
   const allVerified = [toolFirst, toolRerun, rcloneFirst, rcloneRerun, bare].every((r) => r.verified);
