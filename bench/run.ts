@@ -341,6 +341,8 @@ async function main(): Promise<void> {
   if (!keysMatch) throw new Error('the keys command and the generator disagree: fix that before measuring');
 
   const quiet = async (what: string): Promise<void> => {
+    // The last contender's gigabytes still being written back to disk would slow whoever comes next.
+    spawnSync('sync');
     const cores = await waitForQuiet(() => [process.pid, source.pid, destination.pid], {
       maxCores: 0.25,
       timeoutMs: quietTimeoutMs,

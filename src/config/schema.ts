@@ -75,7 +75,7 @@ export const syncSection = z.strictObject({
   storage_class: nonEmpty.optional(),
   cache_control: nonEmpty.default('public, max-age=315576000, immutable'),
   multipart_threshold_mb: positiveInteger.max(5120, 'must be at most 5120 (S3 takes at most 5 GB in one PUT)').default(200),
-  part_size_mb: positiveInteger.min(5, 'must be at least 5 (the S3 minimum part size)').default(8),
+  part_size_mb: positiveInteger.min(5, 'must be at least 5 (the S3 minimum part size)').default(5),
   batch_size: positiveInteger.default(5000),
   /** The journal (SQLite state file); default: state.sqlite beside the config file. */
   state_path: nonEmpty.optional(),

@@ -11,7 +11,7 @@ import { UserError } from '../../src/errors.js';
 import { BodySizeMismatchError, describeStorageError, isTransientError } from '../../src/storage/errors.js';
 import { FsStorage } from '../../src/storage/fs/fs-storage.js';
 import { encodeCopySource } from '../../src/storage/s3/copy-source.js';
-import { S3Storage } from '../../src/storage/s3/s3-storage.js';
+import { partSizeFor, S3Storage } from '../../src/storage/s3/s3-storage.js';
 import type { S3StorageOptions } from '../../src/storage/storage-options.js';
 import { startS3Proxy } from '../helpers/s3-proxy.js';
 import { createTestBucket, getTestObject, listTestKeys, putTestObject, s3ClientFor, s3rverCredentials, startS3Server, type S3Server } from '../helpers/s3-server.js';
@@ -167,6 +167,17 @@ describe('S3Storage', () => {
     const noBucket = storageFor('no-such-bucket');
     await assert.rejects(noBucket.read('there.png'), (error) => describeStorageError(error) === '404 NoSuchBucket');
     assert.deepEqual(await listTestKeys(admin, bucket), ['there.png']);
+  });
+
+  test('objects beyond 10,000 configured parts (S3\'s limit) get larger parts, others the configured size', () => {
+    const configured = 5 * mebibyte;
+    assert.equal(partSizeFor(undefined, configured), configured);
+    assert.equal(partSizeFor(1024 * mebibyte, configured), configured);
+    assert.equal(partSizeFor(10_000 * configured, configured), configured);
+    for (const size of [10_000 * configured + 1, 100 * 1024 * mebibyte, 5 * 1024 * 1024 * mebibyte]) {
+      const part = partSizeFor(size, configured);
+      assert.ok(part > configured && Math.ceil(size / part) <= 10_000, `${size} bytes in parts of ${part}`);
+    }
   });
 
   test('list skips "folder" placeholder keys ending in /', async () => {

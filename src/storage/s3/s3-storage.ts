@@ -117,7 +117,7 @@ export class S3Storage implements Storage {
     const upload = new Upload({
       client: observer === undefined ? this.#client : observingClient(this.#client, observer),
       params: { ...params, Body: body, ...(size !== undefined ? { ContentLength: size } : {}) },
-      partSize: this.#options.partSize,
+      partSize: partSizeFor(size, this.#options.partSize),
       queueSize: 2,
       leavePartsOnError: true,
     });
@@ -231,6 +231,13 @@ export class S3Storage implements Storage {
       ...(options.storageClass !== undefined ? { StorageClass: options.storageClass as StorageClass } : {}),
     };
   }
+}
+
+/** S3 takes at most 10,000 parts: a larger object gets larger parts than configured. */
+const maxParts = 10_000;
+
+export function partSizeFor(size: number | undefined, configured: number): number {
+  return size === undefined ? configured : Math.max(configured, Math.ceil(size / maxParts));
 }
 
 /** How long close() waits for abandoned multipart uploads to be aborted. */
