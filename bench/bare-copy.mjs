@@ -39,24 +39,28 @@ async function worker() {
   for (;;) {
     const key = keys[next++];
     if (key === undefined) return;
-    try {
-      const got = await source.send(new GetObjectCommand({ Bucket: args.source.bucket, Key: key }));
-      await destination.send(
-        new PutObjectCommand({
-          Bucket: args.destination.bucket,
-          Key: key,
-          Body: got.Body,
-          ContentLength: got.ContentLength,
-          ContentType: got.ContentType,
-          CacheControl: got.CacheControl,
-          ACL: 'public-read',
-        }),
-      );
-      objects += 1;
-      bytes += got.ContentLength ?? 0;
-    } catch (error) {
-      failed += 1;
-      process.stderr.write(`bare-copy: ${key}: ${String(error)}\n`);
+    // Up to three tries, as any copier would: a streamed body cannot be replayed by the SDK's own retries.
+    for (let attempt = 1; attempt <= 3; attempt += 1) {
+      try {
+        const got = await source.send(new GetObjectCommand({ Bucket: args.source.bucket, Key: key }));
+        await destination.send(
+          new PutObjectCommand({
+            Bucket: args.destination.bucket,
+            Key: key,
+            Body: got.Body,
+            ContentLength: got.ContentLength,
+            ContentType: got.ContentType,
+            CacheControl: got.CacheControl,
+            ACL: 'public-read',
+          }),
+        );
+        objects += 1;
+        bytes += got.ContentLength ?? 0;
+        break;
+      } catch (error) {
+        process.stderr.write(`bare-copy: ${key} (try ${attempt}): ${String(error)}\n`);
+        if (attempt === 3) failed += 1;
+      }
     }
   }
 }

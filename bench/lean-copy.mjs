@@ -70,13 +70,16 @@ async function main() {
     for (;;) {
       const key = keys[next++];
       if (key === undefined) return;
-      try {
-        const length = await copy(key);
-        bytes += length;
-        objects += 1;
-      } catch (error) {
-        failed += 1;
-        process.stderr.write(`lean-copy: ${key}: ${String(error)}\n`);
+      // Up to three tries, as any copier would.
+      for (let attempt = 1; attempt <= 3; attempt += 1) {
+        try {
+          bytes += await copy(key);
+          objects += 1;
+          break;
+        } catch (error) {
+          process.stderr.write(`lean-copy: ${key} (try ${attempt}): ${String(error)}\n`);
+          if (attempt === 3) failed += 1;
+        }
       }
     }
   }

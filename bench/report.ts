@@ -132,7 +132,7 @@ export function renderMarkdown(results: BenchResults, chartFile: string, analysi
           `- bare SDK loop vs rclone: ${fixed(bare.objectsPerSecond / rcloneFirst.objectsPerSecond, 2)}× (the AWS SDK's own cost, before the tool adds anything)`,
           `- re-run, rclone's time ÷ this tool's: **${fixed(rcloneRerun.seconds / toolRerun.seconds, 1)}×**`,
           ...(lean !== undefined
-            ? [`- client CPU per object: this tool ${fixed((1000 * toolFirst.cpuSeconds) / toolFirst.objects, 2)} ms, bare SDK loop ${fixed((1000 * bare.cpuSeconds) / bare.objects, 2)} ms, rclone ${fixed((1000 * rcloneFirst.cpuSeconds) / rcloneFirst.objects, 2)} ms, lean HTTP loop without the SDK ${fixed((1000 * lean.cpuSeconds) / lean.objects, 2)} ms`]
+            ? [`- client CPU per object: this tool ${fixed((1000 * toolFirst.cpuSeconds) / toolFirst.objects, 2)} ms, bare SDK loop ${fixed((1000 * bare.cpuSeconds) / bare.objects, 2)} ms, rclone ${fixed((1000 * rcloneFirst.cpuSeconds) / rcloneFirst.objects, 2)} ms, node:http loop without the SDK's middleware ${fixed((1000 * lean.cpuSeconds) / lean.objects, 2)} ms`]
             : []),
         ].join('\n')
       : '';
@@ -290,7 +290,7 @@ export function renderChart(results: BenchResults): string {
     ...bar('tool-first', 'mastodon-s3-sync', (r) => r.megabytesPerSecond, colours.tool),
     ...bar('rclone-first', 'rclone', (r) => r.megabytesPerSecond, colours.rclone),
     ...bar('bare', 'bare SDK loop', (r) => r.megabytesPerSecond, colours.bare),
-    ...bar('lean', 'lean loop, no SDK', (r) => r.megabytesPerSecond, colours.other),
+    ...bar('lean', 'node:http loop', (r) => r.megabytesPerSecond, colours.other),
   ];
   const rerun = [
     ...bar('tool-rerun', 'mastodon-s3-sync', (r) => r.seconds, colours.tool),

@@ -405,14 +405,14 @@ async function main(): Promise<void> {
     log(`  ${bare.wallSeconds.toFixed(1)} s, peak RSS ${(bare.peakRssBytes / MiB).toFixed(0)} MiB`);
     await dropBucket(bareBucket);
 
-    // For reference: the same loop without the SDK (Node's http + a minimal SigV4 signer).
+    // For reference: the same loop without the SDK's middleware (Node's http and the SDK's SigV4 signer).
     const leanBucket = `lean-${round}`;
     await createBucket(leanBucket);
     await quiet('lean');
-    log(`lean HTTP GET→PUT loop, no SDK${suffix}`);
+    log(`node:http GET→PUT loop${suffix}`);
     const leanArgs = [path.join(root, 'bench', 'lean-copy.mjs'), JSON.stringify({ source: { endpoint: source.endpoint, bucket: sourceBucket }, destination: { endpoint: destination.endpoint, bucket: leanBucket }, keysFile, concurrency })];
     const lean = await measure(process.execPath, leanArgs, { cwd: root, servers, stderrFile: path.join(work, `lean-${round}.log`) });
-    record(copyRun('lean', 'lean HTTP GET→PUT loop, no SDK (reference)', lean, objects, bytes, await verifyDestination(destinationClient, leanBucket, plan, flags.seed), `exit ${lean.exitCode}; ${lean.stdout.trim()}`));
+    record(copyRun('lean', 'node:http GET→PUT loop, no SDK middleware (reference)', lean, objects, bytes, await verifyDestination(destinationClient, leanBucket, plan, flags.seed), `exit ${lean.exitCode}; ${lean.stdout.trim()}`));
     log(`  ${lean.wallSeconds.toFixed(1)} s, peak RSS ${(lean.peakRssBytes / MiB).toFixed(0)} MiB`);
     await dropBucket(leanBucket);
   }
