@@ -47,6 +47,8 @@ export function randomFaults(share: number, kinds: Fault[], seed = 1): FaultPlan
 export interface S3ProxyOptions {
   /** Refuse requests not signed with this secret: 403 SignatureDoesNotMatch, as S3 answers. */
   verifySignatures?: { secretAccessKey: string };
+  /** Never answer `Expect: 100-continue` with 100, as some servers and proxies do: the client must send the body anyway. */
+  ignoreExpectContinue?: boolean;
 }
 
 export async function startS3Proxy(target: string, options: S3ProxyOptions = {}): Promise<S3Proxy> {
@@ -56,7 +58,7 @@ export async function startS3Proxy(target: string, options: S3ProxyOptions = {})
   let plan: FaultPlan | undefined;
   const sockets = new Set<import('node:net').Socket>();
 
-  const server = http.createServer((request, response) => {
+  const handle = (request: http.IncomingMessage, response: http.ServerResponse): void => {
     const [path = '/', query = ''] = (request.url ?? '/').split('?');
     const recorded: RecordedRequest = { method: request.method ?? 'GET', path: decodeURIComponent(path), query, headers: request.headers };
     requests.push(recorded);
@@ -110,7 +112,10 @@ export async function startS3Proxy(target: string, options: S3ProxyOptions = {})
       }
     }
     forward();
-  });
+  };
+  const server = http.createServer(handle);
+  // With a listener, Node no longer answers 100 by itself; passing the request on without writeContinue() ignores the Expect.
+  if (options.ignoreExpectContinue === true) server.on('checkContinue', handle);
   server.on('connection', (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));

@@ -157,6 +157,24 @@ describe('S3Storage', () => {
     }
   });
 
+  test('a server that ignores Expect: 100-continue still gets the body of a large PUT, after a short wait', async () => {
+    const bucket = await newBucket();
+    const proxy = await startS3Proxy(server.endpoint, { ignoreExpectContinue: true });
+    try {
+      const storage = new S3Storage(s3rverOptions(proxy.endpoint, bucket));
+      const data = randomBytes(3 * mebibyte);
+      const started = performance.now();
+      await writeBytes(storage, 'large.bin', data, { announceSize: true });
+      const waited = performance.now() - started;
+      await storage.close();
+      assert.equal(proxy.requests.find((request) => request.method === 'PUT')?.headers.expect, '100-continue');
+      assert.ok(waited >= 900, `sent after ${Math.round(waited)} ms: the client waited for a 100 that never came`);
+      assert.equal(md5((await getTestObject(admin, bucket, 'large.bin'))?.body ?? Buffer.alloc(0)), md5(data));
+    } finally {
+      await proxy.close();
+    }
+  });
+
   test('refused object requests carry the S3 error name and status, and a missing bucket is not a missing object', async () => {
     const bucket = await newBucket();
     await putTestObject(admin, bucket, 'there.png', Buffer.from('x'));
