@@ -172,8 +172,6 @@ export class S3TimeoutError extends Error {
   override readonly name = 'TimeoutError';
 }
 
-/** Errors as HEAD gets them (no body): named after the status, as the SDK names them. */
-const statusNames: Record<number, string> = { 301: 'PermanentRedirect', 400: 'BadRequest', 403: 'Forbidden', 404: 'NotFound' };
 const maxErrorBody = 64 * 1024;
 
 async function responseError(response: IncomingMessage): Promise<S3ResponseError> {
@@ -184,8 +182,8 @@ async function responseError(response: IncomingMessage): Promise<S3ResponseError
   }
   const code = /<Code>([^<]*)<\/Code>/.exec(text)?.[1];
   const message = /<Message>([^<]*)<\/Message>/.exec(text)?.[1];
-  const name = code ?? statusNames[status] ?? String(status);
-  return new S3ResponseError(name, status, message ?? `${status} ${name}`);
+  // A HEAD answer has no body: 'Unknown', as the SDK calls it, and describeStorageError labels it by its status.
+  return new S3ResponseError(code ?? 'Unknown', status, message ?? `HTTP ${status}`);
 }
 
 /** node:crypto behind the hash interface the signer takes. */
