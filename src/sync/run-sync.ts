@@ -9,6 +9,7 @@ import { AdaptiveConcurrency } from '../transfer/adaptive-concurrency.js';
 import { copyObject, type CopyContext } from '../transfer/copy-object.js';
 import { isThrottlingError } from '../transfer/throttling.js';
 import { untilDoneOrAbandoned } from './grace-period.js';
+import { logOutcome } from './log-outcome.js';
 import { abortAbandonedUploads, databaseNow, maybeInventory, multipartObserver, runKind, type InventoryOptions } from './run-preparation.js';
 import { copyTasks, type TaskOptions } from './settled-keys.js';
 
@@ -155,12 +156,4 @@ function journalEntry(event: ObjectEvent): Parameters<JournalScope['record']>[0]
     ...(event.etag !== undefined ? { etag: event.etag } : {}),
     ...(event.foundAt !== undefined ? { foundAt: event.foundAt } : {}),
   };
-}
-
-function logOutcome(log: Logger, event: ObjectEvent): void {
-  const { job, key } = event;
-  if (event.outcome === 'failed') log.error({ job, key, reason: event.reason }, 'copy failed');
-  else if (event.outcome === 'missing') log.warn({ job, key, reason: event.reason }, 'original missing in source');
-  else if (event.outcome === 'absent-style') log.debug({ job, key }, 'derived style absent in source');
-  else if (event.foundAt !== undefined) log.info({ job, key, foundAt: event.foundAt }, 'found under the other cache/ variant; written where Mastodon expects it');
 }

@@ -11,6 +11,7 @@ import type { Acl } from '../../storage/storage.js';
 import { AdaptiveConcurrency } from '../../transfer/adaptive-concurrency.js';
 import { copyObject, type CopyContext, type CopyTask } from '../../transfer/copy-object.js';
 import { defaultRetryPolicy } from '../../transfer/retry.js';
+import { logOutcome } from '../../sync/log-outcome.js';
 import { isThrottlingError } from '../../transfer/throttling.js';
 import { commandLogger, loadCommandConfig, openStorages, type CommonOptions } from '../context.js';
 import { formatBytes } from '../format.js';
@@ -253,14 +254,6 @@ function totalDone(jobs: JobCounters[]): number {
 
 function totalBytes(jobs: JobCounters[]): number {
   return jobs.reduce((sum, counters) => sum + counters.bytes, 0);
-}
-
-function logOutcome(log: Logger, event: ObjectEvent): void {
-  const { job, key } = event;
-  if (event.outcome === 'failed') log.error({ job, key, reason: event.reason }, 'copy failed');
-  else if (event.outcome === 'missing') log.warn({ job, key, reason: event.reason }, 'original missing in source');
-  else if (event.outcome === 'absent-style') log.debug({ job, key }, 'derived style absent in source');
-  else if (event.foundAt !== undefined) log.info({ job, key, foundAt: event.foundAt }, 'found under the other cache/ variant; written where Mastodon expects it');
 }
 
 function summaryEntry(counters: JobCounters): Record<string, unknown> {
