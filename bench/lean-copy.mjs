@@ -1,14 +1,14 @@
 // What a copy loop costs without the AWS SDK's middleware: GET streamed into PUT over Node's
 // own http module with keep-alive, each request signed with AWS Signature V4
-// (UNSIGNED-PAYLOAD) by the SDK's own signer. No retries, no checks, no journal: an upper
-// bound for the engine's data path on this machine.
+// (UNSIGNED-PAYLOAD) by the SDK's own signer. No checks, no journal: an upper bound for the
+// engine's data path on this machine.
 //
 //   node bench/lean-copy.mjs '{"source":{"endpoint":"…","bucket":"…"},"destination":{…},"keysFile":"…","concurrency":64}'
 // Prints one JSON line: { objects, bytes, failed }.
 import { SignatureV4 } from '@smithy/signature-v4';
 import { createHash, createHmac } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import http from 'node:http';
+import { copyEveryKey } from './copy-loop.mjs';
 
 const args = JSON.parse(process.argv[2] ?? '{}');
 const agent = new http.Agent({ keepAlive: true, maxSockets: args.concurrency });
@@ -60,32 +60,6 @@ async function copy(key) {
   });
 }
 
-async function main() {
-  const keys = (await readFile(args.keysFile, 'utf8')).split('\n').filter((line) => line !== '');
-  let next = 0;
-  let objects = 0;
-  let bytes = 0;
-  let failed = 0;
-  async function worker() {
-    for (;;) {
-      const key = keys[next++];
-      if (key === undefined) return;
-      // Up to three tries, as any copier would.
-      for (let attempt = 1; attempt <= 3; attempt += 1) {
-        try {
-          bytes += await copy(key);
-          objects += 1;
-          break;
-        } catch (error) {
-          process.stderr.write(`lean-copy: ${key} (try ${attempt}): ${String(error)}\n`);
-          if (attempt === 3) failed += 1;
-        }
-      }
-    }
-  }
-  await Promise.all(Array.from({ length: args.concurrency }, worker));
-  agent.destroy();
-  process.stdout.write(`${JSON.stringify({ objects, bytes, failed })}\n`);
-}
-
-await main();
+const result = await copyEveryKey({ keysFile: args.keysFile, concurrency: args.concurrency, label: 'lean-copy', copy });
+agent.destroy();
+process.stdout.write(`${JSON.stringify(result)}\n`);
