@@ -61,8 +61,6 @@ interface RunStatsEvents {
   object: [ObjectEvent];
   bytes: [job: string, bytes: number];
   job: [JobCounters];
-  /** A storage answered "slow down" (503 SlowDown, 429). */
-  throttle: [];
   /** The adaptive limit of transfers in flight changed. */
   concurrency: [limit: number, reason: 'throttled' | 'recovered'];
 }
@@ -123,7 +121,6 @@ export class RunStats extends EventEmitter<RunStatsEvents> {
   /** A storage answered "slow down" (503 SlowDown, 429). */
   throttled(): void {
     this.#throttleEvents += 1;
-    this.emit('throttle');
   }
 
   /** The adaptive concurrency moved (AIMD): halved on throttling, one up after a run of successes. */

@@ -19,6 +19,8 @@ import type { S3Timeouts } from './s3-client.js';
  */
 export class S3ObjectRequests {
   readonly #base: URL;
+  /** The bucket's path on the endpoint (`/bucket` in path style, empty when virtual-hosted), keys go after it. */
+  readonly #bucketPath: string;
   readonly #signer: SignatureV4;
   readonly #agent: http.Agent;
   readonly #request: typeof http.request;
@@ -39,6 +41,7 @@ export class S3ObjectRequests {
       throw new UserError(`bucket "${options.bucket}" needs the ${scheme.name} signing scheme, which this tool does not support: use a general-purpose bucket`, 'storage.unsupported-bucket');
     }
     this.#base = endpoint.url;
+    this.#bucketPath = endpoint.url.pathname.replace(/\/$/, '');
     this.#signer = new SignatureV4({
       credentials: { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey },
       region: scheme?.signingRegion ?? options.region,
@@ -109,7 +112,7 @@ export class S3ObjectRequests {
   }
 
   async #send(method: 'GET' | 'HEAD' | 'PUT', key: string, headers: Record<string, string>, writeBody?: (request: http.ClientRequest) => void): Promise<IncomingMessage> {
-    const path = `${this.#base.pathname.replace(/\/$/, '')}/${encodeKey(key)}`;
+    const path = `${this.#bucketPath}/${encodeKey(key)}`;
     const signed = await this.#signer.sign({
       method,
       protocol: this.#base.protocol,

@@ -91,14 +91,13 @@ export class S3Storage implements Storage {
   }
 
   async write(key: string, body: Readable, options: WriteOptions): Promise<void> {
-    const params = this.#objectParams(key, options);
     const checked = writtenBody(body, options.size, options.onBytes);
     try {
       if (options.size !== undefined && options.size <= this.#options.multipartThreshold) {
         // Streamed straight through: nothing is buffered, and Content-Length lets S3 accept it unchunked.
-        await this.#objects.put(params.Key, checked, options.size, objectHeaders(options));
+        await this.#objects.put(this.#prefix.add(key), checked, options.size, objectHeaders(options));
       } else {
-        await this.#uploadMultipart(params, checked, options.size, options.multipart);
+        await this.#uploadMultipart(this.#objectParams(key, options), checked, options.size, options.multipart);
       }
     } catch (error) {
       checked.destroy();
