@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { S3Storage } from '../src/storage/s3/s3-storage.js';
-import { startLocalS3, type LocalS3 } from '../tools/local-s3/local-s3.js';
+import { s3rverStorageOptions, startLocalS3, type LocalS3 } from '../tools/local-s3/local-s3.js';
 import {
   createInstanceDatabase,
   generateInstance,
@@ -305,7 +305,7 @@ async function main(): Promise<void> {
   const database = await createInstanceDatabase({ name: `mss_bench_${randomBytes(4).toString('hex')}` });
   cleanups.push(() => database.drop());
   log(`generating a ${scale}-object instance (seed ${flags.seed}) into ${source.endpoint}/${sourceBucket}`);
-  const sourceStorage = new S3Storage(source.storageOptions(sourceBucket, { maxSockets: 32 }));
+  const sourceStorage = new S3Storage(s3rverStorageOptions(source.endpoint, sourceBucket, { maxSockets: 32 }));
   let lastLog = 0;
   const generated = await generateInstance({
     scale,
@@ -434,7 +434,7 @@ async function main(): Promise<void> {
     await insertRows(bigDatabase.client, 'backups', [
       { id: '1', user_id: '1', dump_file_name: dumpName, dump_content_type: 'application/zip', dump_file_size: bigBytes, dump_updated_at: '2025-01-01 12:00:00', processed: true, created_at: '2025-01-01 12:00:00', updated_at: '2025-01-01 12:00:00' },
     ]);
-    const bigStorage = new S3Storage(source.storageOptions('big-media'));
+    const bigStorage = new S3Storage(s3rverStorageOptions(source.endpoint, 'big-media'));
     await bigStorage.write(bigKey, objectBody(bigKey, bigBytes, flags.seed), { contentType: 'application/zip', acl: 'private', size: bigBytes });
     await bigStorage.close();
     const bigDirectory = path.join(work, 'big');

@@ -12,68 +12,16 @@
  */
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
+import type { Readable } from 'node:stream';
+import { s3rverCredentials, s3rverRegion, startLocalS3, type LocalS3 } from '../../tools/local-s3/local-s3.js';
 
-const launcher = fileURLToPath(new URL('./s3rver-process.mjs', import.meta.url));
+export { s3rverCredentials, s3rverRegion };
 
-/** s3rver's one built-in account. */
-export const s3rverCredentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
-export const s3rverRegion = 'us-east-1';
+export type S3Server = Pick<LocalS3, 'endpoint' | 'port' | 'directory' | 'stop'>;
 
-export interface S3Server {
-  /** e.g. `http://127.0.0.1:40123` */
-  endpoint: string;
-  port: number;
-  /** Where s3rver keeps the buckets; removed by stop(). */
-  directory: string;
-  stop(): Promise<void>;
-}
-
-export async function startS3Server(options: { buckets?: string[] } = {}): Promise<S3Server> {
-  const directory = await mkdtemp(path.join(tmpdir(), 'mss-s3rver-'));
-  const child = spawn(process.execPath, ['--openssl-legacy-provider', launcher, JSON.stringify({ directory, buckets: options.buckets ?? [] })], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  let port: number;
-  try {
-    port = await new Promise<number>((resolve, reject) => {
-      let output = '';
-      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-        output += chunk;
-        const line = output.split('\n')[0];
-        if (output.includes('\n') && line !== undefined) resolve((JSON.parse(line) as { port: number }).port);
-      });
-      child.once('error', reject);
-      child.once('exit', (code, signal) => reject(new Error(`s3rver exited before listening (code ${code}, signal ${signal})`)));
-    });
-  } catch (error) {
-    child.kill('SIGKILL');
-    await rm(directory, { recursive: true, force: true });
-    throw error;
-  }
-  // A test that forgets stop() must not hang the test run: the child exits when our stdin pipe closes.
-  child.unref();
-  (child.stdin as unknown as { unref?: () => void }).unref?.();
-  (child.stdout as unknown as { unref?: () => void }).unref?.();
-
-  let stopped: Promise<void> | undefined;
-  const stop = (): Promise<void> =>
-    (stopped ??= (async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-        child.kill('SIGTERM');
-        const killer = setTimeout(() => child.kill('SIGKILL'), 3000);
-        await exited;
-        clearTimeout(killer);
-      }
-      await rm(directory, { recursive: true, force: true });
-    })());
-  return { endpoint: `http://127.0.0.1:${port}`, port, directory, stop };
+/** An s3rver in its own process, in a temporary directory that stop() removes; a test that forgets stop() does not hang the run. */
+export function startS3Server(options: { buckets?: string[] } = {}): Promise<S3Server> {
+  return startLocalS3({ ...options, unref: true });
 }
 
 /** A client configured the way s3rver needs. Destroy it when done (`client.destroy()`). */

@@ -11,7 +11,7 @@ import { TransientStorageError } from '../../src/storage/storage.js';
 import { BodySizeMismatchError, InvalidKeyError, StorageWriteError, describeStorageError, isTransientError } from '../../src/storage/errors.js';
 import { S3Storage } from '../../src/storage/s3/s3-storage.js';
 import { startS3Server, type S3Server } from '../helpers/s3-server.js';
-import { s3rverOptions } from './s3-fixtures.js';
+import { s3rverStorageOptions } from '../../tools/local-s3/local-s3.js';
 
 async function listening<T extends HttpServer | TcpServer>(server: T): Promise<{ server: T; endpoint: string }> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -34,7 +34,7 @@ async function errorFrom(
   options: { idleMs?: number; bucket?: string; accessKeyId?: string } = {},
 ): Promise<unknown> {
   const { idleMs, bucket = 'media', ...overrides } = options;
-  const storage = new S3Storage(s3rverOptions(endpoint, bucket, overrides), idleMs === undefined ? {} : { timeouts: { idleMs } });
+  const storage = new S3Storage(s3rverStorageOptions(endpoint, bucket, overrides), idleMs === undefined ? {} : { timeouts: { idleMs } });
   try {
     await operation(storage);
   } catch (error) {

@@ -15,7 +15,7 @@ import { partSizeFor, S3Storage } from '../../src/storage/s3/s3-storage.js';
 import type { S3StorageOptions } from '../../src/storage/storage-options.js';
 import { startS3Proxy } from '../helpers/s3-proxy.js';
 import { createTestBucket, getTestObject, listTestKeys, putTestObject, s3ClientFor, s3rverCredentials, startS3Server, type S3Server } from '../helpers/s3-server.js';
-import { s3rverOptions } from './s3-fixtures.js';
+import { s3rverStorageOptions } from '../../tools/local-s3/local-s3.js';
 import { runStorageContract } from './storage-contract.js';
 import { failingStream, generatedStream, hashStream, listKeys, md5, readBytes, writeBytes } from './storage-helpers.js';
 
@@ -33,7 +33,7 @@ async function newBucket(): Promise<string> {
 }
 
 function storageFor(bucket: string, overrides: Partial<S3StorageOptions> = {}): S3Storage {
-  const storage = new S3Storage(s3rverOptions(server.endpoint, bucket, overrides));
+  const storage = new S3Storage(s3rverStorageOptions(server.endpoint, bucket, overrides));
   openStorages.push(storage);
   return storage;
 }
@@ -62,7 +62,7 @@ runStorageContract('S3Storage on s3rver', async () => {
   const bucket = await newBucket();
   const made: S3Storage[] = [];
   const make = (prefix?: string): S3Storage => {
-    const storage = new S3Storage(s3rverOptions(server.endpoint, bucket, prefix === undefined ? {} : { prefix }));
+    const storage = new S3Storage(s3rverStorageOptions(server.endpoint, bucket, prefix === undefined ? {} : { prefix }));
     made.push(storage);
     return storage;
   };
@@ -81,7 +81,7 @@ describe('S3Storage', () => {
     const storage = storageFor(bucket, { prefix: '/mastodon/', secretAccessKey: 'very-secret-value' });
     assert.equal(storage.description, `s3://${bucket}/mastodon at ${server.endpoint}`);
     assert.equal(storageFor(bucket).description, `s3://${bucket} at ${server.endpoint}`);
-    assert.equal(new S3Storage({ ...s3rverOptions(server.endpoint, bucket), endpoint: undefined, region: 'eu-west-1' }).description, `s3://${bucket} at AWS eu-west-1`);
+    assert.equal(new S3Storage({ ...s3rverStorageOptions(server.endpoint, bucket), endpoint: undefined, region: 'eu-west-1' }).description, `s3://${bucket} at AWS eu-west-1`);
   });
 
   test('a 30 MB multipart write keeps bytes, Content-Type and Cache-Control', async (t) => {
@@ -131,7 +131,7 @@ describe('S3Storage', () => {
     const bucket = await newBucket();
     const proxy = await startS3Proxy(server.endpoint, { verifySignatures: { secretAccessKey: s3rverCredentials.secretAccessKey } });
     try {
-      const storage = new S3Storage(s3rverOptions(proxy.endpoint, bucket, { prefix: 'pre fix' }));
+      const storage = new S3Storage(s3rverStorageOptions(proxy.endpoint, bucket, { prefix: 'pre fix' }));
       const keys = ['a/IMG 2041 (1).JPG', 'a/café-日本.png', "a/!'()*+,;=@$&[]~.gif", 'a/100%.png', 'a/plus+and%20literal.webp'];
       await storage.check('write');
       for (const [index, key] of keys.entries()) {
@@ -145,7 +145,7 @@ describe('S3Storage', () => {
       assert.deepEqual((await listKeys(storage)).sort(), [...keys].sort());
       await storage.close();
 
-      const wrongSecret = new S3Storage(s3rverOptions(proxy.endpoint, bucket, { prefix: 'pre fix', secretAccessKey: 'not-the-secret' }));
+      const wrongSecret = new S3Storage(s3rverStorageOptions(proxy.endpoint, bucket, { prefix: 'pre fix', secretAccessKey: 'not-the-secret' }));
       await assert.rejects(wrongSecret.read(keys[0]!), (error) => describeStorageError(error) === '403 SignatureDoesNotMatch' && !isTransientError(error));
       await assert.rejects(wrongSecret.head(keys[0]!), (error) => describeStorageError(error) === '403 Forbidden');
       await assert.rejects(wrongSecret.write('new.png', Readable.from([randomBytes(3 * mebibyte)]), { size: 3 * mebibyte }), (error) => describeStorageError(error) === '403 SignatureDoesNotMatch');
@@ -161,7 +161,7 @@ describe('S3Storage', () => {
     const bucket = await newBucket();
     const proxy = await startS3Proxy(server.endpoint, { ignoreExpectContinue: true });
     try {
-      const storage = new S3Storage(s3rverOptions(proxy.endpoint, bucket));
+      const storage = new S3Storage(s3rverStorageOptions(proxy.endpoint, bucket));
       const data = randomBytes(3 * mebibyte);
       const started = performance.now();
       await writeBytes(storage, 'large.bin', data, { announceSize: true });
@@ -242,7 +242,7 @@ describe('S3Storage', () => {
         const cases: Array<[string, Parameters<S3Storage['canCopyFrom']>[0], boolean]> = [
           ['another bucket, same server', storageFor('another-bucket'), true],
           ['same server, endpoint written with a trailing slash', storageFor(bucket, { endpoint: `${server.endpoint}/` }), true],
-          ['another s3rver', new S3Storage(s3rverOptions(other.endpoint, 'elsewhere')), false],
+          ['another s3rver', new S3Storage(s3rverStorageOptions(other.endpoint, 'elsewhere')), false],
           ['another access key', storageFor(bucket, { accessKeyId: 'OTHER' }), false],
           ['another secret', storageFor(bucket, { secretAccessKey: 'other' }), false],
           ['another region', storageFor(bucket, { region: 'eu-west-1' }), false],
@@ -321,9 +321,9 @@ describe('s3-server test helpers', () => {
   test('startS3Server creates the buckets; stop() frees the port and removes the directory', async () => {
     const extra = await startS3Server({ buckets: ['one', 'two'] });
     const client = s3ClientFor(extra.endpoint);
-    const storage = new S3Storage(s3rverOptions(extra.endpoint, 'two'));
+    const storage = new S3Storage(s3rverStorageOptions(extra.endpoint, 'two'));
     try {
-      await new S3Storage(s3rverOptions(extra.endpoint, 'one')).check('write');
+      await new S3Storage(s3rverStorageOptions(extra.endpoint, 'one')).check('write');
       await writeBytes(storage, 'k', Buffer.from('v'));
       assert.equal((await readBytes(storage, 'k'))?.toString(), 'v');
       const big = generatedStream(1024);

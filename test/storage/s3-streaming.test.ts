@@ -9,7 +9,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { S3Storage } from '../../src/storage/s3/s3-storage.js';
 import { s3ClientFor, startS3Server, uploadTestStream, type S3Server } from '../helpers/s3-server.js';
-import { s3rverOptions } from './s3-fixtures.js';
+import { s3rverStorageOptions } from '../../tools/local-s3/local-s3.js';
 import { generatedStream, hashStream } from './storage-helpers.js';
 
 const mebibyte = 1024 * 1024;
@@ -26,8 +26,8 @@ let destination: S3Server;
 let sourceMd5: string;
 const storages: S3Storage[] = [];
 
-function storageOn(server: S3Server, overrides: Parameters<typeof s3rverOptions>[2] = {}): S3Storage {
-  const storage = new S3Storage(s3rverOptions(server.endpoint, 'media', { multipartThreshold: 15 * mebibyte, partSize: 8 * mebibyte, ...overrides }));
+function storageOn(server: S3Server, overrides: Parameters<typeof s3rverStorageOptions>[2] = {}): S3Storage {
+  const storage = new S3Storage(s3rverStorageOptions(server.endpoint, 'media', { multipartThreshold: 15 * mebibyte, partSize: 8 * mebibyte, ...overrides }));
   storages.push(storage);
   return storage;
 }

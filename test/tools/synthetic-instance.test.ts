@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { S3Storage } from '../../src/storage/s3/s3-storage.js';
-import { startLocalS3, type LocalS3 } from '../../tools/local-s3/local-s3.js';
+import { s3rverStorageOptions, startLocalS3, type LocalS3 } from '../../tools/local-s3/local-s3.js';
 import {
   createInstanceDatabase,
   generateInstance,
@@ -141,7 +141,7 @@ describe('a tiny instance in PostgreSQL and S3', () => {
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
     });
-    const storage = new S3Storage(server.storageOptions('source'));
+    const storage = new S3Storage(s3rverStorageOptions(server.endpoint, 'source'));
     plan = (await generateInstance({ scale: 200, seed, anomalies: true, client: database.client, storage, concurrency: 16 })).plan;
     await storage.close();
     const s3 = (bucket: string): string =>

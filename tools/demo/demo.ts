@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { S3Storage } from '../../src/storage/s3/s3-storage.js';
-import { startLocalS3, type LocalS3 } from '../local-s3/local-s3.js';
+import { s3rverStorageOptions, startLocalS3, type LocalS3 } from '../local-s3/local-s3.js';
 import { createInstanceDatabase, generateInstance, landmarks, parseScale, planSummary, serverSettings, type InstanceDatabase } from '../synthetic-instance/index.js';
 
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
@@ -112,7 +112,7 @@ async function main(): Promise<void> {
 
   const scale = parseScale(flags.scale);
   say(`demo: generating a Mastodon instance with about ${scale} stored objects (seed "${flags.seed}")…`);
-  const storage = new S3Storage(source.storageOptions('mastodon-media', { maxSockets: 16 }));
+  const storage = new S3Storage(s3rverStorageOptions(source.endpoint, 'mastodon-media', { maxSockets: 16 }));
   const { plan } = await generateInstance({ scale, seed: flags.seed, anomalies: true, client: db.client, storage, concurrency: 16 });
   await storage.close();
   const summary = planSummary(plan);

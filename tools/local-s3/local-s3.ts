@@ -26,12 +26,38 @@ export interface LocalS3 {
   directory: string;
   counts(): Promise<RequestCounts>;
   resetCounts(): Promise<void>;
-  /** Options for the project's S3Storage on `bucket`. */
-  storageOptions(bucket: string, tuning?: Partial<Pick<S3StorageOptions, 'maxSockets' | 'multipartThreshold' | 'partSize'>>): S3StorageOptions;
   stop(): Promise<void>;
 }
 
-export async function startLocalS3(options: { buckets?: string[]; directory?: string; port?: number } = {}): Promise<LocalS3> {
+/** The project's S3Storage options for `bucket` on a local s3rver; small multipart sizes, so multipart paths run quickly. */
+export function s3rverStorageOptions(endpoint: string, bucket: string, overrides: Partial<S3StorageOptions> = {}): S3StorageOptions {
+  return {
+    type: 's3',
+    endpoint,
+    region: s3rverRegion,
+    bucket,
+    ...s3rverCredentials,
+    forcePathStyle: true,
+    maxSockets: 16,
+    multipartThreshold: 8 * 1024 * 1024,
+    partSize: 5 * 1024 * 1024,
+    ...overrides,
+  };
+}
+
+export interface LocalS3Options {
+  buckets?: string[];
+  /** Keep the objects here (and leave them after stop()); by default a temporary directory that stop() removes. */
+  directory?: string;
+  port?: number;
+  /**
+   * Let the parent exit without stop() (tests: a forgotten stop() must not hang the run; the server
+   * exits when our stdin pipe closes). Only for callers that never wait on counts() with nothing else alive.
+   */
+  unref?: boolean;
+}
+
+export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS3> {
   const ownDirectory = options.directory === undefined;
   const directory = options.directory ?? (await mkdtemp(path.join(tmpdir(), 'mss-s3rver-')));
   const child = spawn(
@@ -54,6 +80,10 @@ export async function startLocalS3(options: { buckets?: string[]; directory?: st
     throw error;
   });
   lines.on('line', (line) => waiting.shift()?.(JSON.parse(line) as Record<string, unknown>));
+  if (options.unref === true) {
+    child.unref();
+    for (const pipe of [child.stdin, child.stdout]) (pipe as unknown as { unref?: () => void }).unref?.();
+  }
 
   const ask = (command: string): Promise<Record<string, unknown>> =>
     new Promise((resolve, reject) => {
@@ -74,19 +104,6 @@ export async function startLocalS3(options: { buckets?: string[]; directory?: st
     },
     async resetCounts() {
       await ask('reset');
-    },
-    storageOptions(bucket, tuning = {}) {
-      return {
-        type: 's3',
-        endpoint,
-        region: s3rverRegion,
-        bucket,
-        ...s3rverCredentials,
-        forcePathStyle: true,
-        maxSockets: tuning.maxSockets ?? 16,
-        multipartThreshold: tuning.multipartThreshold ?? 15 * 1024 * 1024,
-        partSize: tuning.partSize ?? 8 * 1024 * 1024,
-      };
     },
     stop() {
       stopped ??= (async () => {
