@@ -34,7 +34,7 @@ export interface BenchResults {
   date: string;
   finishedSeconds: number;
   command: string;
-  machine: { cpus: number; cpuModel: string; memoryGiB: number; os: string; node: string; rclone: string; postgres: string; s3rver: string };
+  machine: { cpus: number; cpuModel: string; oneCoreMd5MBps?: number; memoryGiB: number; os: string; node: string; rclone: string; postgres: string; s3rver: string };
   settings: { scale: number; seed: string; concurrency: number; repeat: number };
   instance: {
     rows: Record<string, number>;
@@ -165,6 +165,7 @@ export function renderMarkdown(results: BenchResults, chartFile: string, analysi
       ['', ''],
       [
         ['CPUs', `${m.cpus} × ${m.cpuModel}`],
+        ...(m.oneCoreMd5MBps !== undefined ? [['one core', `MD5 at ${m.oneCoreMd5MBps.toFixed(0)} MB/s (best of 5; cloud CPUs of one name differ, this tells runs on different hosts apart)`]] : []),
         ['memory', `${fixed(m.memoryGiB)} GiB`],
         ['OS', m.os],
         ['Node.js', m.node],

@@ -262,6 +262,18 @@ function copyRun(name: string, label: string, measured: Measured, objects: numbe
   };
 }
 
+/** What s3rver does to every byte a PUT brings: a yardstick for comparing runs on different hosts. */
+function oneCoreMd5MBps(): number {
+  const block = Buffer.alloc(64 * 1024 * 1024, 0x5a);
+  let best = Infinity;
+  for (let pass = 0; pass < 5; pass += 1) {
+    const started = process.hrtime.bigint();
+    createHash('md5').update(block).digest();
+    best = Math.min(best, Number(process.hrtime.bigint() - started) / 1e9);
+  }
+  return block.length / 1e6 / best;
+}
+
 function machineFacts(): BenchResults['machine'] {
   const version = (command: string, args: string[]): string => {
     try {
@@ -274,6 +286,7 @@ function machineFacts(): BenchResults['machine'] {
   return {
     cpus: os.cpus().length,
     cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    oneCoreMd5MBps: oneCoreMd5MBps(),
     memoryGiB: os.totalmem() / 1024 ** 3,
     os: version('sh', ['-c', '. /etc/os-release && echo "$PRETTY_NAME"']),
     node: process.version,
