@@ -165,7 +165,7 @@ export function renderMarkdown(results: BenchResults, chartFile: string, analysi
       ['', ''],
       [
         ['CPUs', `${m.cpus} × ${m.cpuModel}`],
-        ...(m.oneCoreMd5MBps !== undefined ? [['one core', `MD5 at ${m.oneCoreMd5MBps.toFixed(0)} MB/s (best of 5; cloud CPUs of one name differ, this tells runs on different hosts apart)`]] : []),
+        ...(m.oneCoreMd5MBps !== undefined ? [['one core', `MD5 at ${m.oneCoreMd5MBps.toFixed(0)} MB/s (best of 5, at the end of the run: a yardstick for runs made on other machines or at other times)`]] : []),
         ['memory', `${fixed(m.memoryGiB)} GiB`],
         ['OS', m.os],
         ['Node.js', m.node],
