@@ -11,6 +11,7 @@ import { RunDashboard, type DashboardFlags } from '../run-dashboard.js';
 import { aclFor } from '../runtime-options.js';
 import { journalScope, openJournal, requireJournal, statePath, type StateFlags } from '../state-file.js';
 import { summaryRecord, summaryTable } from '../summary.js';
+import { boundHeapGrowthForCopying } from '../heap-growth.js';
 
 export interface SyncCommandOptions extends CommonOptions, DashboardFlags, StateFlags {
   limit?: number;
@@ -63,6 +64,7 @@ export function parseSince(value: string): Date {
 }
 
 export async function syncCommand(jobArguments: string[], options: SyncCommandOptions): Promise<number> {
+  boundHeapGrowthForCopying();
   const requestedJobs = parseJobNames(jobArguments);
   const { config, path: configPath } = await loadConfig({ configPath: options.config, mastodonEnvPath: options.mastodonEnv });
   const dryRun = options.dryRun === true;

@@ -16,6 +16,7 @@ import { isThrottlingError } from '../../transfer/throttling.js';
 import { commandLogger, loadCommandConfig, openStorages, type CommonOptions } from '../context.js';
 import { formatBytes } from '../format.js';
 import { describeStorageSection, destinationIdentity, queueSettings, type QueueFlags } from '../queue-options.js';
+import { boundHeapGrowthForCopying } from '../heap-growth.js';
 
 export interface WorkerCommandOptions extends CommonOptions, QueueFlags {
   concurrency?: number;
@@ -39,6 +40,7 @@ const acls: readonly Acl[] = ['private', 'public-read'];
  */
 export async function workerCommand(options: WorkerCommandOptions): Promise<number> {
   const config = await loadCommandConfig(options);
+  boundHeapGrowthForCopying();
   const settings = queueSettings(options, config, 'worker');
   const log = await commandLogger(options);
   const concurrency = options.concurrency ?? config.sync.concurrency;
