@@ -81,19 +81,6 @@ export interface OutcomeCount {
   bytes: number;
 }
 
-interface ObjectRow {
-  job: string;
-  key: string;
-  outcome: JournalOutcome;
-  reason: string | null;
-  attempts: number;
-  size: number | null;
-  etag: string | null;
-  found_at: string | null;
-  run: number | null;
-  updated_at: number;
-}
-
 interface RunRow {
   id: number;
   started_at: number;
@@ -344,10 +331,10 @@ export class JournalScope {
   /** Every key with one of `outcomes`, by job then key, streamed from the file. */
   *entries(outcomes: readonly JournalOutcome[]): IterableIterator<KeyState> {
     const statement = this.#db.prepare(
-      `SELECT job, key, outcome, reason, attempts, size, etag, found_at, run, updated_at FROM objects
+      `SELECT job, key, outcome, reason, attempts, size, etag, found_at AS foundAt, run, updated_at AS updatedAt FROM objects
        WHERE scope = ? AND outcome IN (${outcomes.map(() => '?').join(', ')}) ORDER BY job, key`,
     );
-    for (const row of statement.iterate(this.id, ...outcomes) as IterableIterator<ObjectRow>) yield keyState(row);
+    yield* statement.iterate(this.id, ...outcomes) as IterableIterator<KeyState>;
   }
 
   /** Flushes and stops accepting outcomes. */
@@ -416,21 +403,6 @@ function prepare(db: Database.Database) {
     counts: db.prepare(
       'SELECT job, outcome, count(*) AS objects, coalesce(sum(size), 0) AS bytes FROM objects WHERE scope = ? GROUP BY job, outcome ORDER BY job, outcome',
     ),
-  };
-}
-
-function keyState(row: ObjectRow): KeyState {
-  return {
-    job: row.job,
-    key: row.key,
-    outcome: row.outcome,
-    reason: row.reason,
-    attempts: row.attempts,
-    size: row.size,
-    etag: row.etag,
-    foundAt: row.found_at,
-    run: row.run,
-    updatedAt: row.updated_at,
   };
 }
 
