@@ -67,6 +67,9 @@ describe('npm run demo', () => {
     assert.ok(rows! > 50, total);
     assert.equal(copied, keys! - missing! - absent!, total);
     assert.deepEqual([skipped, missing, absent, failed], [0, 1, 3, 0], total);
+    const planted = stdout.match(/(\d+) referenced objects \(\d+ MB\) in (\d+) rows of 7 tables/);
+    assert.ok(planted !== null, stdout);
+    assert.deepEqual([Number(planted[1]), Number(planted[2])], [keys, rows], 'the guide and the summary count the same objects and rows');
   });
 
   test('the dashboard it names answers', async () => {

@@ -116,6 +116,9 @@ async function main(): Promise<void> {
   const { plan } = await generateInstance({ scale, seed: flags.seed, anomalies: true, client: db.client, storage, concurrency: 16 });
   await storage.close();
   const summary = planSummary(plan);
+  const sum = (counts: Record<string, number>): number => Object.values(counts).reduce((a, b) => a + b, 0);
+  const allRows = sum(summary.rows);
+  const rowsWithFiles = sum(plan.rowsWithFiles);
 
   const s3 = (server: LocalS3, bucket: string): string =>
     `type = s3\nendpoint = ${server.endpoint}\nregion = us-east-1\nbucket = ${bucket}\naccess_key_id = S3RVER\nsecret_access_key = S3RVER\n`;
@@ -141,7 +144,7 @@ async function main(): Promise<void> {
     `  node bin/mastodon-s3-sync.js sync --config ${config}                 # run again: nothing left to copy`,
     '',
     bold('What the demo planted'),
-    `  ${summary.referencedKeys} referenced objects (${(summary.referencedBytes / 1e6).toFixed(0)} MB) in ${Object.values(summary.rows).reduce((a, b) => a + b, 0)} rows of 7 tables;`,
+    `  ${summary.referencedKeys} referenced objects (${(summary.referencedBytes / 1e6).toFixed(0)} MB) in ${rowsWithFiles} rows of 7 tables (${allRows - rowsWithFiles} more rows have no file);`,
     `  ${summary.orphans} orphans in the source that no row references (never copied);`,
     `  ${plan.misplaced.length} avatars left at their pre-3.1.4 key (found under the other cache/ variant, written where Mastodon looks);`,
     '  1 original lost from the source (reported as missing) and 3 styles Mastodon never made (reported as absent).',

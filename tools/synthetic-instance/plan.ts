@@ -62,6 +62,8 @@ export interface InstancePlan {
   profile: SizeProfile;
   /** Rows per table, in id order. */
   rows: Record<TableName, DbRow[]>;
+  /** Rows that reference at least one file, per table: what `sync` counts as rows. */
+  rowsWithFiles: Record<TableName, number>;
   /** Every key the rows reference, in the order the `keys` command lists them. */
   referencedKeys: string[];
   /** What the source store holds. */
@@ -652,8 +654,13 @@ export function planInstance(options: PlanOptions): InstancePlan {
   // --- the rows in id order, and the keys the tool will list ---
   for (const table of tableNames) planner.rows[table].sort((a, b) => compareIds(String(a['id']), String(b['id'])));
   const referenced: ObjectRef[] = [];
+  const rowsWithFiles = Object.fromEntries(tableNames.map((table) => [table, 0])) as Record<TableName, number>;
   for (const table of tableNames) {
-    for (const row of planner.rows[table]) referenced.push(...objectRefsForRow(table, planner.derivationRow(table, row)));
+    for (const row of planner.rows[table]) {
+      const refs = objectRefsForRow(table, planner.derivationRow(table, row));
+      if (refs.length > 0) rowsWithFiles[table] += 1;
+      referenced.push(...refs);
+    }
   }
   const referencedKeys = referenced.map((ref) => ref.key);
   const referencedSet = new Set(referencedKeys);
@@ -680,6 +687,7 @@ export function planInstance(options: PlanOptions): InstancePlan {
     options,
     profile: planner.profile,
     rows: planner.rows,
+    rowsWithFiles,
     referencedKeys,
     objects,
     absentKeys: [...absent],
