@@ -8,7 +8,7 @@ import { setFlagsFromString } from 'node:v8';
  * 161–177 MiB for the same CPU within noise; at 100 (2×) V8 collects every few hundred
  * milliseconds and the CPU goes up by half (bench/analysis.md).
  */
-export const copyHeapGrowingPercent = 150;
+const copyHeapGrowingPercent = 150;
 
 /** The V8 flag for a copying command, or undefined when the admin set their own on the command line. */
 export function heapGrowthFlag(execArgv: readonly string[]): string | undefined {

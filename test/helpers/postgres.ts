@@ -3,67 +3,17 @@
  * 127.0.0.1:5432, user postgres, trust auth (PGHOST/PGPORT/PGUSER/PGPASSWORD override).
  */
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import pg from 'pg';
+import { createInstanceDatabase, serverSettings, type InstanceDatabase } from '../../tools/synthetic-instance/database.js';
 
-const schemaFile = new URL('../fixtures/mastodon-schema.sql', import.meta.url);
+export { serverSettings };
 
-export interface ScratchDatabase {
-  /** `postgres://` URL of the scratch database (no password unless PGPASSWORD is set). */
-  url: string;
-  name: string;
-  /** Connected, writable: for building fixtures. */
-  client: pg.Client;
-  /** Closes `client` and drops the database, even if other sessions are still connected. */
-  drop(): Promise<void>;
-}
-
-export function serverSettings(): { host: string; port: number; user: string; password?: string } {
-  return {
-    host: process.env['PGHOST'] ?? '127.0.0.1',
-    port: Number(process.env['PGPORT'] ?? 5432),
-    user: process.env['PGUSER'] ?? 'postgres',
-    ...(process.env['PGPASSWORD'] ? { password: process.env['PGPASSWORD'] } : {}),
-  };
-}
-
-async function adminQuery(sql: string): Promise<void> {
-  const admin = new pg.Client({ ...serverSettings(), database: 'postgres' });
-  await admin.connect();
-  try {
-    await admin.query(sql);
-  } finally {
-    await admin.end();
-  }
-}
+/** Connected and writable (for building fixtures); drop() removes it even with other sessions on it. */
+export type ScratchDatabase = InstanceDatabase;
 
 /** A new database `mss_test_<random>` holding test/fixtures/mastodon-schema.sql. */
-export async function createScratchDatabase(): Promise<ScratchDatabase> {
-  const settings = serverSettings();
-  const name = `mss_test_${randomBytes(6).toString('hex')}`;
-  await adminQuery(`CREATE DATABASE "${name}"`);
-
-  const client = new pg.Client({ ...settings, database: name });
-  try {
-    await client.connect();
-    await client.query(await readFile(schemaFile, 'utf8'));
-  } catch (error) {
-    await client.end().catch(() => undefined);
-    await adminQuery(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-    throw error;
-  }
-
-  const user = encodeURIComponent(settings.user);
-  const credentials = settings.password ? `${user}:${encodeURIComponent(settings.password)}` : user;
-  return {
-    name,
-    url: `postgres://${credentials}@${settings.host}:${settings.port}/${name}`,
-    client,
-    async drop() {
-      await client.end().catch(() => undefined);
-      await adminQuery(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-    },
-  };
+export function createScratchDatabase(): Promise<ScratchDatabase> {
+  return createInstanceDatabase({ name: `mss_test_${randomBytes(6).toString('hex')}` });
 }
 
 // --- ids ----------------------------------------------------------------------

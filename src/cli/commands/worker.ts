@@ -39,8 +39,8 @@ const acls: readonly Acl[] = ['private', 'public-read'];
  * outcome goes to the run's counters in Redis as well as to this process's summary.
  */
 export async function workerCommand(options: WorkerCommandOptions): Promise<number> {
-  const config = await loadCommandConfig(options);
   boundHeapGrowthForCopying();
+  const config = await loadCommandConfig(options);
   const settings = queueSettings(options, config, 'worker');
   const log = await commandLogger(options);
   const concurrency = options.concurrency ?? config.sync.concurrency;
