@@ -79,6 +79,15 @@ export interface BenchResults {
   targets: Target[];
 }
 
+/**
+ * The most any client could gain over rclone on this rig in this run. Both s3rvers share the cores with the contender, so
+ * with the cores saturated time follows total CPU: a client that cost nothing would still leave the servers' CPU for
+ * the tool's requests, against everything rclone and its servers spent together.
+ */
+export function costlessClientCeiling(toolFirst: CopyRun, rcloneFirst: CopyRun): number {
+  return (rcloneFirst.cpuSeconds + rcloneFirst.serverCpuSeconds) / toolFirst.serverCpuSeconds;
+}
+
 const fixed = (value: number, digits = 1): string => value.toFixed(digits);
 const thousands = (value: number): string => Math.round(value).toLocaleString('en-US');
 
@@ -127,7 +136,7 @@ export function renderMarkdown(results: BenchResults, chartFile: string, analysi
   const ratios =
     toolFirst && rcloneFirst && bare && toolRerun && rcloneRerun
       ? [
-          `- first copy, this tool vs rclone: **${fixed(toolFirst.objectsPerSecond / rcloneFirst.objectsPerSecond, 2)}×** the throughput`,
+          `- first copy, this tool vs rclone: **${fixed(toolFirst.objectsPerSecond / rcloneFirst.objectsPerSecond, 2)}×** the throughput; a client that cost no CPU at all could have reached at most ${fixed(costlessClientCeiling(toolFirst, rcloneFirst), 2)}× on this machine in this run (rclone's client and server CPU ÷ the servers' CPU for this tool's requests)`,
           `- first copy, this tool vs the bare SDK loop: **${fixed((100 * toolFirst.objectsPerSecond) / bare.objectsPerSecond, 0)}%**`,
           `- bare SDK loop vs rclone: ${fixed(bare.objectsPerSecond / rcloneFirst.objectsPerSecond, 2)}× (the AWS SDK's own cost, before the tool adds anything)`,
           `- re-run, rclone's time ÷ this tool's: **${fixed(rcloneRerun.seconds / toolRerun.seconds, 1)}×**`,

@@ -38,7 +38,7 @@ import {
 } from '../tools/synthetic-instance/index.js';
 import { measure, requestBreakdown, type Measured } from './measure.js';
 import { waitForQuiet } from './process-tree.js';
-import { renderChart, renderMarkdown, type BenchResults, type CopyRun, type Target } from './report.js';
+import { costlessClientCeiling, renderChart, renderMarkdown, type BenchResults, type CopyRun, type Target } from './report.js';
 
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -578,7 +578,12 @@ function targets(
 ): Target[] {
   const list: Target[] = [];
   const vsRclone = toolFirst.objectsPerSecond / rcloneFirst.objectsPerSecond;
-  list.push({ name: 'first copy ≥ 1.5× rclone’s throughput', measured: `${vsRclone.toFixed(2)}×`, pass: vsRclone >= 1.5 });
+  const ceiling = costlessClientCeiling(toolFirst, rcloneFirst);
+  list.push({
+    name: 'first copy ≥ 1.5× rclone’s throughput',
+    measured: `${vsRclone.toFixed(2)}× (the most a client costing no CPU could reach here: ${ceiling.toFixed(2)}×)`,
+    pass: vsRclone >= 1.5,
+  });
   const vsBare = toolFirst.objectsPerSecond / bare.objectsPerSecond;
   list.push({ name: 'first copy ≥ 80% of the bare SDK loop', measured: `${(vsBare * 100).toFixed(0)}%`, pass: vsBare >= 0.8 });
   const rerun = rcloneRerun.seconds / toolRerun.seconds;
