@@ -1,6 +1,7 @@
 import type { Config, StorageSection } from '../config/schema.js';
 import { UserError } from '../errors.js';
 import type { QueueSettings } from '../queue/queue-settings.js';
+import { KeyPrefix } from '../storage/key-prefix.js';
 
 /** What the queue commands take besides the common options. */
 export interface QueueFlags {
@@ -39,8 +40,9 @@ export function queueSettings(flags: QueueFlags, config: Pick<Config, 'queue'>, 
  * an fs one (each machine mounts the directory where it likes).
  */
 export function destinationIdentity(destination: StorageSection): string {
-  const prefix = (destination.prefix ?? '').replace(/^\/+|\/+$/g, '');
-  return destination.type === 's3' ? `s3:${destination.bucket}/${prefix}` : `fs:/${prefix}`;
+  if (destination.type === 'fs') return `fs:/${destination.prefix ?? ''}`;
+  // Two spellings of one S3 prefix ('/media' and 'media') lead to the same keys, and so to the same identity.
+  return `s3:${destination.bucket}/${new KeyPrefix(destination.prefix).value.replace(/\/$/, '')}`;
 }
 
 /** A storage section as logs and `status` show it (no credentials). */

@@ -34,9 +34,17 @@ export function sectionsFromMastodonEnv(variables: Record<string, string>, rails
   // An empty value counts as unset, except S3_PERMISSION where empty means "send no ACL".
   const value = (name: string): string | undefined => (variables[name] === undefined || variables[name] === '' ? undefined : variables[name]);
   const s3Enabled = value('S3_ENABLED') === 'true';
+  // Mastodon's order in paperclip.rb: S3 first, then Swift, then Azure, then the local disk.
+  const otherBackend = s3Enabled ? undefined : value('SWIFT_ENABLED') === 'true' ? 'OpenStack Swift' : value('AZURE_ENABLED') === 'true' ? 'Azure Blob Storage' : undefined;
+  if (otherBackend !== undefined) {
+    throw new UserError(
+      `the Mastodon env file stores media on ${otherBackend}, which this tool cannot read: copy the media to S3 or a directory first, then write [source] in the config file instead of using --mastodon-env for it`,
+      'config.mastodon-env',
+    );
+  }
   const sections: RawSections = {
     database: databaseSection(value),
-    source: s3Enabled ? s3Section(value) : { type: 'fs', path: path.resolve(railsRoot, value('PAPERCLIP_ROOT_PATH') ?? path.join('public', 'system')) },
+    source: s3Enabled ? s3Section(value) : { type: 'fs', path: fileStorageRoot(value('PAPERCLIP_ROOT_PATH'), railsRoot) },
   };
   const acl = s3Enabled ? aclFromPermission(variables['S3_PERMISSION']) : undefined;
   if (acl !== undefined) sections['sync'] = { acl };
@@ -44,6 +52,12 @@ export function sectionsFromMastodonEnv(variables: Record<string, string>, rails
 }
 
 type Lookup = (name: string) => string | undefined;
+
+/** PAPERCLIP_ROOT_PATH is a Paperclip path template: Mastodon fills in `:rails_root` and `:rails_env` before using it. */
+function fileStorageRoot(configured: string | undefined, railsRoot: string): string {
+  const template = configured ?? path.join(':rails_root', 'public', 'system');
+  return path.resolve(railsRoot, template.replaceAll(':rails_root', () => railsRoot).replaceAll(':rails_env', 'production'));
+}
 
 /** DATABASE_URL wins, as in Rails; otherwise the parts with the production defaults of config/database.yml. */
 function databaseSection(value: Lookup): Record<string, string> {

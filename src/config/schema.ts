@@ -23,7 +23,10 @@ const httpUrl = z
       return false;
     }
   }, 'must be a URL such as https://s3.eu-central-1.amazonaws.com');
-const keyPrefix = z
+/** Mastodon's S3_KEY_PREFIX, used as written: a trailing `/` is part of every key (src/storage/key-prefix.ts). */
+const s3KeyPrefix = z.string().trim().optional();
+/** A sub-folder: slashes around it mean nothing on a disk. */
+const subFolder = z
   .string()
   .trim()
   .transform((value) => value.replace(/^\/+|\/+$/g, ''))
@@ -56,13 +59,13 @@ const s3Storage = z.strictObject({
   access_key_id: nonEmpty,
   secret_access_key: nonEmpty,
   force_path_style: booleanFlag.optional(),
-  prefix: keyPrefix,
+  prefix: s3KeyPrefix,
 });
 
 const fsStorage = z.strictObject({
   type: z.literal('fs'),
   path: nonEmpty,
-  prefix: keyPrefix,
+  prefix: subFolder,
 });
 
 export const storageSection = z.discriminatedUnion('type', [s3Storage, fsStorage], {

@@ -85,7 +85,7 @@ export class MastodonDatabase {
     return database;
   }
 
-  /** The jobs whose table exists here; `imports` is gone since Mastodon 4.3. */
+  /** The jobs whose table exists here; `imports` is gone since Mastodon 4.4. */
   async availableJobs(): Promise<JobName[]> {
     const tables = await this.tables();
     return jobNames.filter((job) => tables.has(jobModels[job].table));

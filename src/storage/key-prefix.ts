@@ -1,14 +1,15 @@
 /**
- * A storage's own key prefix (Mastodon's S3_KEY_PREFIX, or a sub-folder),
- * normalized so that `prefix/key` never gets a doubled or leading slash.
+ * A storage's own key prefix, formed as Mastodon forms it from S3_KEY_PREFIX:
+ * the value as written, then `/`, then the key, and Paperclip drops one
+ * leading `/` of the result. So `media` gives `media/accounts/…` and `media/`
+ * gives `media//accounts/…`, which S3 keeps as a different key.
  */
 export class KeyPrefix {
   /** '' when there is no prefix, otherwise e.g. 'mastodon/' (always ending in '/'). */
   readonly value: string;
 
   constructor(prefix: string | undefined) {
-    const trimmed = (prefix ?? '').replace(/^\/+|\/+$/g, '');
-    this.value = trimmed === '' ? '' : `${trimmed}/`;
+    this.value = prefix === undefined || prefix === '' ? '' : `${prefix}/`.replace(/^\//, '');
   }
 
   /** The full key of a storage-relative key. */

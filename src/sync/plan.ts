@@ -9,7 +9,7 @@ export async function resolveJobs(database: MastodonDatabase, requested: readonl
   if (requested.length === 0) return jobNames.filter((job) => available.includes(job));
   for (const job of requested) {
     if (!available.includes(job)) {
-      throw new UserError(`this database has no ${job} table${job === 'imports' ? ' (Mastodon 4.3 dropped it)' : ''}: leave the job out`, 'job.no-table');
+      throw new UserError(`this database has no ${job} table${job === 'imports' ? ' (Mastodon 4.4 dropped it)' : ''}: leave the job out`, 'job.no-table');
     }
   }
   return [...new Set(requested)];

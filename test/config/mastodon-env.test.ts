@@ -99,6 +99,31 @@ test('PAPERCLIP_ROOT_PATH overrides the file root; a relative one is taken from 
   assert.deepEqual(relative['source'], { type: 'fs', path: path.join(dir, 'fs-relative', 'media') });
 });
 
+test('PAPERCLIP_ROOT_PATH is a Paperclip template: :rails_root and :rails_env are filled in as Mastodon does', async () => {
+  const templated = await readMastodonEnv(await envFile('fs-template', 'PAPERCLIP_ROOT_PATH=:rails_root/public/:rails_env-system\n'));
+  assert.deepEqual(templated['source'], { type: 'fs', path: path.join(dir, 'fs-template', 'public', 'production-system') });
+});
+
+test('an instance on Swift or Azure is refused in one line that says what to do, not read as an empty disk', async () => {
+  for (const [name, variable, backend] of [['swift', 'SWIFT_ENABLED', 'OpenStack Swift'], ['azure', 'AZURE_ENABLED', 'Azure Blob Storage']] as const) {
+    const file = await envFile(name, `${variable}=true\nPAPERCLIP_ROOT_PATH=/srv/system\n`);
+    await assert.rejects(readMastodonEnv(file), (error) => {
+      assert.ok(error instanceof UserError);
+      assert.equal(error.message, `the Mastodon env file stores media on ${backend}, which this tool cannot read: copy the media to S3 or a directory first, then write [source] in the config file instead of using --mastodon-env for it`);
+      return true;
+    });
+  }
+  // S3 comes first in Mastodon's paperclip.rb: a leftover SWIFT_ENABLED does not matter then.
+  const s3First = await readMastodonEnv(await envFile('s3-and-swift', 'S3_ENABLED=true\nSWIFT_ENABLED=true\nS3_BUCKET=b\n'));
+  assert.equal(s3First['source']?.['type'], 's3');
+});
+
+test('S3_KEY_PREFIX is kept as written: a trailing slash is part of Mastodon\'s keys', async () => {
+  const sections = await readMastodonEnv(await envFile('prefix-slash', 'S3_ENABLED=true\nS3_BUCKET=b\nAWS_ACCESS_KEY_ID=a\nAWS_SECRET_ACCESS_KEY=s\nS3_KEY_PREFIX=media/\n'));
+  const config = validateConfig({ ...sections, destination: { type: 'fs', path: '/tmp/x' } });
+  assert.equal(config.source.type === 's3' ? config.source.prefix : undefined, 'media/');
+});
+
 test('DATABASE_URL wins over the DB_* parts; DB_SSLMODE maps to ssl', async () => {
   const file = await envFile('url', 'DB_HOST=db\nDB_NAME=ignored\nDATABASE_URL=postgres://mastodon:pw@db.internal:6432/mastodon\nDB_SSLMODE=require\n');
   assert.deepEqual((await readMastodonEnv(file))['database'], { url: 'postgres://mastodon:pw@db.internal:6432/mastodon', ssl: 'true' });

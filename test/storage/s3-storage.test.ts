@@ -78,7 +78,7 @@ runStorageContract('S3Storage on s3rver', async () => {
 describe('S3Storage', () => {
   test('description names bucket, prefix and endpoint, and never the secret', async () => {
     const bucket = await newBucket();
-    const storage = storageFor(bucket, { prefix: '/mastodon/', secretAccessKey: 'very-secret-value' });
+    const storage = storageFor(bucket, { prefix: '/mastodon', secretAccessKey: 'very-secret-value' });
     assert.equal(storage.description, `s3://${bucket}/mastodon at ${server.endpoint}`);
     assert.equal(storageFor(bucket).description, `s3://${bucket} at ${server.endpoint}`);
     assert.equal(new S3Storage({ ...s3rverStorageOptions(server.endpoint, bucket), endpoint: undefined, region: 'eu-west-1' }).description, `s3://${bucket} at AWS eu-west-1`);
@@ -152,6 +152,28 @@ describe('S3Storage', () => {
       await assert.rejects(wrongSecret.check('read'), (error) => error instanceof UserError && error.code === 'storage.auth');
       await wrongSecret.close();
       assert.equal((await listTestKeys(admin, bucket)).length, keys.length);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  test('the prefix forms keys as Mastodon forms them from S3_KEY_PREFIX: as written, then /, one leading / dropped', async () => {
+    const bucket = await newBucket();
+    const proxy = await startS3Proxy(server.endpoint, { verifySignatures: { secretAccessKey: s3rverCredentials.secretAccessKey } });
+    try {
+      for (const [prefix, expected] of [['media', 'media/'], ['/media', 'media/'], ['', '']] as const) {
+        const storage = new S3Storage(s3rverStorageOptions(proxy.endpoint, bucket, { prefix }));
+        await writeBytes(storage, 'accounts/avatars/a.png', Buffer.from('avatar'), { contentType: 'image/png', announceSize: true });
+        await storage.close();
+        assert.equal(proxy.requests.at(-1)?.path, `/${bucket}/${expected}accounts/avatars/a.png`, `prefix ${JSON.stringify(prefix)}`);
+        assert.equal((await getTestObject(admin, bucket, `${expected}accounts/avatars/a.png`))?.body.toString(), 'avatar');
+      }
+      // 'media/' gives Mastodon's 'media//accounts/…', a key of its own on S3. s3rver's router knows no empty path
+      // segment and answers 404, so this checks what reached the wire and that its signature was right (no 403).
+      const doubled = new S3Storage(s3rverStorageOptions(proxy.endpoint, bucket, { prefix: 'media/' }));
+      await assert.rejects(writeBytes(doubled, 'accounts/avatars/a.png', Buffer.from('avatar'), { announceSize: true }), (error) => describeStorageError(error).startsWith('404'));
+      await doubled.close();
+      assert.equal(proxy.requests.at(-1)?.path, `/${bucket}/media//accounts/avatars/a.png`);
     } finally {
       await proxy.close();
     }
