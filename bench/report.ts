@@ -49,6 +49,8 @@ export interface BenchResults {
     keysMatchGenerator: boolean;
   };
   runs: CopyRun[];
+  /** Round by round (with --repeat): the first copy's ratio to rclone's and that round's ceiling for a costless client. */
+  firstCopyRounds?: { ratio: number; ceiling: number }[];
   bigObject?: {
     bytes: number;
     seconds: number;
@@ -136,7 +138,11 @@ export function renderMarkdown(results: BenchResults, chartFile: string, analysi
   const ratios =
     toolFirst && rcloneFirst && bare && toolRerun && rcloneRerun
       ? [
-          `- first copy, this tool vs rclone: **${fixed(toolFirst.objectsPerSecond / rcloneFirst.objectsPerSecond, 2)}×** the throughput; a client that cost no CPU at all could have reached at most ${fixed(costlessClientCeiling(toolFirst, rcloneFirst), 2)}× on this machine in this run (rclone's client and server CPU ÷ the servers' CPU for this tool's requests)`,
+          `- first copy, this tool vs rclone: **${fixed(toolFirst.objectsPerSecond / rcloneFirst.objectsPerSecond, 2)}×** the throughput; a client that cost no CPU at all could have reached at most ${fixed(costlessClientCeiling(toolFirst, rcloneFirst), 2)}× on this machine in this run (rclone's client and server CPU ÷ the servers' CPU for this tool's requests)${
+            results.firstCopyRounds !== undefined && results.firstCopyRounds.length > 1
+              ? `; round by round ${results.firstCopyRounds.map((round) => `${fixed(round.ratio, 2)}× (at most ${fixed(round.ceiling, 2)}×)`).join(', ')}`
+              : ''
+          }`,
           `- first copy, this tool vs the bare SDK loop: **${fixed((100 * toolFirst.objectsPerSecond) / bare.objectsPerSecond, 0)}%**`,
           `- bare SDK loop vs rclone: ${fixed(bare.objectsPerSecond / rcloneFirst.objectsPerSecond, 2)}× (the AWS SDK's own cost, before the tool adds anything)`,
           `- re-run, rclone's time ÷ this tool's: **${fixed(rcloneRerun.seconds / toolRerun.seconds, 1)}×**`,

@@ -429,6 +429,11 @@ async function main(): Promise<void> {
     log(`  ${lean.wallSeconds.toFixed(1)} s, peak RSS ${(lean.peakRssBytes / MiB).toFixed(0)} MiB`);
     await dropBucket(leanBucket);
   }
+  const rcloneRounds = attempts.get('rclone-first') ?? [];
+  const firstCopyRounds = (attempts.get('tool-first') ?? []).map((tool, index) => ({
+    ratio: rcloneRounds[index]!.seconds / tool.seconds,
+    ceiling: costlessClientCeiling(tool, rcloneRounds[index]!),
+  }));
   // The median attempt of each contender stands for it; all attempts are kept in the notes.
   const runs: CopyRun[] = ['tool-first', 'tool-rerun', 'rclone-first', 'rclone-rerun', 'bare', 'lean'].map((name) => {
     const list = [...(attempts.get(name) ?? [])].sort((a, b) => a.seconds - b.seconds);
@@ -531,6 +536,7 @@ async function main(): Promise<void> {
     settings: { scale, seed: flags.seed, concurrency, repeat },
     instance: { ...summary, generateSeconds: generated.rowsSeconds + generated.objectsSeconds, keysMatchGenerator: keysMatch },
     runs,
+    firstCopyRounds,
     ...(big !== undefined ? { bigObject: big } : {}),
     ...(enumeration !== undefined ? { enumeration } : {}),
     targets: [],
