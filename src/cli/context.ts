@@ -61,10 +61,17 @@ export async function connectDatabase(config: Pick<Config, 'database' | 'tunnel'
 export async function openStorages(config: Config, destinationMode: 'read' | 'write'): Promise<{ source: Storage; destination: Storage }> {
   const sourceOptions = storageOptions(config.source, config);
   const destinationOptions = storageOptions(config.destination, config);
-  if (JSON.stringify(sourceOptions) === JSON.stringify(destinationOptions)) {
+  const [{ createStorage }, { destinationPlacement }] = await Promise.all([import('../storage/create-storage.js'), import('../storage/storage-location.js')]);
+  const placement = await destinationPlacement(sourceOptions, destinationOptions);
+  if (placement === 'same') {
     throw new UserError('[source] and [destination] are the same location: point [destination] at the new storage', 'config.same-location');
   }
-  const { createStorage } = await import('../storage/create-storage.js');
+  if (placement === 'inside') {
+    throw new UserError(
+      "[destination] lies inside [source] (the same bucket under the source's prefix, or a folder of the source's directory), and this tool never writes to the source: point [destination] at another bucket, prefix or directory",
+      'config.same-location',
+    );
+  }
   const source = createStorage(sourceOptions);
   const destination = createStorage(destinationOptions);
   const checks = await Promise.allSettled([source.check('read'), destination.check(destinationMode)]);

@@ -34,7 +34,7 @@ export function connectError(error: unknown, target: ConnectTarget): UserError {
   }
   if (code === '3D000') {
     return new UserError(
-      `database "${scrub(target.database, target)}" does not exist on PostgreSQL at ${where} — check [database] database`,
+      `database "${scrub(target.database, target)}" does not exist on PostgreSQL at ${where} — check [database] name (or the database at the end of url)`,
       'db.no-database',
     );
   }

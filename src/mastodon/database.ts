@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { UserError } from '../errors.js';
-import { connectError, queryError, type ConnectTarget } from './database-errors.js';
+import { connectError, queryError, scrub, type ConnectTarget } from './database-errors.js';
 import { jobSchema, joinTables, type JobSchema, type TableColumns } from './job-schema.js';
 import { jobModels } from './models.js';
 import { jobNames, type JobName, type Row } from './object-ref.js';
@@ -85,9 +85,20 @@ export class MastodonDatabase {
     return database;
   }
 
-  /** The jobs whose table exists here; `imports` is gone since Mastodon 4.4. */
+  /**
+   * The jobs whose table exists here; `imports` is gone since Mastodon 4.4. A database without
+   * Mastodon's `accounts` table is refused: with no job to run, sync would copy nothing, verify would
+   * pass and orphans would call every object an orphan, all with exit 0.
+   */
   async availableJobs(): Promise<JobName[]> {
     const tables = await this.tables();
+    if (!tables.has('accounts')) {
+      const where = `${this.target.host}:${this.target.port}`;
+      throw new UserError(
+        `database "${scrub(this.target.database, this.target)}" on PostgreSQL at ${where} has no Mastodon tables (no accounts table) — check [database] name (or the database at the end of url): it is mastodon_production on most instances`,
+        'db.not-mastodon',
+      );
+    }
     return jobNames.filter((job) => tables.has(jobModels[job].table));
   }
 

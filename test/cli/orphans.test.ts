@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { runCli } from '../helpers/cli.js';
-import { insertAccount, insertMediaAttachment, insertPreviewCardProvider } from '../helpers/postgres.js';
+import { createScratchDatabase, insertAccount, insertMediaAttachment, insertPreviewCardProvider, serverSettings } from '../helpers/postgres.js';
 import { startS3Proxy, type S3Proxy } from '../helpers/s3-proxy.js';
 import { listTestKeys, putTestObject } from '../helpers/s3-server.js';
 import { createTestInstance, destinationBucket, sourceBucket, type TestInstance } from '../helpers/test-instance.js';
@@ -107,5 +107,27 @@ describe('orphans: objects no row references, Mastodon-shaped keys only, never d
         .map((line) => JSON.parse(line) as unknown),
       [{ kind: 'orphan', job: 'media_attachments', key: stray, size: 5 }],
     );
+  });
+
+  test('a database without Mastodon\'s tables is refused by every command, before it can call the whole bucket orphans', async () => {
+    const empty = await createScratchDatabase();
+    try {
+      await empty.client.query('DROP SCHEMA public CASCADE; CREATE SCHEMA public');
+      const wrongDatabase = await instance.writeConfig({ database: { url: empty.url } }, 'wrong-database.ini');
+      const destinationBefore = await instance.destinationKeys();
+      for (const args of [['orphans', '--in', 'source'], ['verify'], ['sync'], ['keys'], ['sync', 'media_attachments']]) {
+        const result = await runCli([...args, '--config', wrongDatabase]);
+        assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
+        assert.equal(result.stdout, '', args.join(' '));
+        assert.equal(
+          result.stderr.trim(),
+          `mastodon-s3-sync: database "${empty.name}" on PostgreSQL at ${serverSettings().host}:${serverSettings().port} has no Mastodon tables (no accounts table) — check [database] name (or the database at the end of url): it is mastodon_production on most instances`,
+          args.join(' '),
+        );
+      }
+      assert.deepEqual(await instance.destinationKeys(), destinationBefore, 'nothing written');
+    } finally {
+      await empty.drop();
+    }
   });
 });

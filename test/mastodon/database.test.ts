@@ -337,7 +337,7 @@ test('an unknown database is db.no-database, without the password from the URL',
   await assert.rejects(MastodonDatabase.connect({ connectionString: url }), (error: unknown) => {
     assert.ok(error instanceof UserError);
     assert.equal(error.code, 'db.no-database');
-    assert.match(error.message, /database "mss_test_does_not_exist" does not exist/);
+    assert.match(error.message, /database "mss_test_does_not_exist" does not exist on PostgreSQL at .* — check \[database\] name \(or the database at the end of url\)$/);
     assert.ok(!error.message.includes(password));
     return true;
   });
