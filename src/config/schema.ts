@@ -1,4 +1,13 @@
+import { createRequire } from 'node:module';
 import { z } from 'zod';
+
+/**
+ * pg's own URL parser, loaded through pg so that it is the very copy that will read [database] url:
+ * it throws on some URLs that `new URL` accepts (a bad percent-escape such as %C3 in the password).
+ */
+const { parse: parsePostgresUrl } = createRequire(createRequire(import.meta.url).resolve('pg'))(
+  'pg-connection-string',
+) as typeof import('pg-connection-string');
 
 /** INI values arrive as strings; `true`/`false` may already be booleans (the ini parser converts them). */
 const booleanFlag = z.preprocess((value) => {
@@ -37,7 +46,23 @@ export const databaseSection = z
     url: z
       .string()
       .trim()
-      .refine((value) => /^postgres(ql)?:\/\//.test(value), 'must start with postgres:// or postgresql://')
+      .refine((value) => /^postgres(ql)?:\/\//.test(value), { error: 'must start with postgres:// or postgresql://', abort: true })
+      // pg parses the url, and the tunnel and the secret redaction read it with `new URL`: both must accept it.
+      .refine(
+        (value) => {
+          try {
+            new URL(value);
+            parsePostgresUrl(value);
+            return true;
+          } catch {
+            return false;
+          }
+        },
+        {
+          error:
+            'not a valid URL: percent-encode special characters in the password (# as %23, / as %2F, @ as %40), or use host, port, user, password and name instead',
+        },
+      )
       .optional(),
     host: nonEmpty.optional(),
     port: positiveInteger.optional(),

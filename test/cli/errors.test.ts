@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import { insertAccount } from '../helpers/postgres.js';
@@ -28,6 +30,65 @@ describe('bad input gets one clear line and exit code 2', () => {
   test('an unknown config key is named with its section', async () => {
     const config = await instance.writeConfig({ sync: { concurency: 4 } });
     assertOneLineError(await runCli(['sync', '--config', config]), /\[sync\] unknown key "concurency"/);
+  });
+
+  test('an unknown key set by an environment variable names the variable, not the file', async () => {
+    const config = await instance.writeConfig();
+    const result = await runCli(['sync', '--config', config], { env: { MASTODON_S3_SYNC_SYNC_CONCURENCY: '3' } });
+    assertOneLineError(result, /environment variable MASTODON_S3_SYNC_SYNC_CONCURENCY sets an unknown \[sync\] key: unset it or fix its spelling/);
+  });
+
+  test('a misspelled section is one line that suggests the section it misses', async () => {
+    const config = await instance.writeConfig({ destination: null, destinaton: { type: 'fs', path: instance.directory } });
+    assertOneLineError(
+      await runCli(['sync', '--config', config]),
+      /config: unknown section \[destinaton\]: did you mean \[destination\]\? The sections are \[database\], \[source\], \[destination\]/,
+    );
+  });
+
+  test('a # or ; inside a value is refused without showing the value, and quoting it works', async () => {
+    const password = await instance.writeConfig({ database: { host: '127.0.0.1', user: 'mastodon', password: 'hunter2#cd;ef', name: 'mastodon' } });
+    assertOneLineError(
+      await runCli(['sync', '--config', password]),
+      /line \d+: \[database\] password would be cut at its # \(# and ; start a comment in an INI file\): put the value in double quotes, password = "…"/,
+    );
+
+    const folder = path.join(instance.directory, 'media#1');
+    await mkdir(folder);
+    const unquoted = await instance.writeConfig({ destination: { type: 'fs', path: folder } }, 'unquoted.ini');
+    assertOneLineError(await runCli(['sync', '--config', unquoted]), /\[destination\] path would be cut at its #/);
+    const quoted = await instance.writeConfig({ destination: { type: 'fs', path: JSON.stringify(folder) } }, 'quoted.ini');
+    const result = await runCli(['sync', '--config', quoted, '--no-state']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(await readFile(path.join(folder, 'accounts/avatars/000/000/001/original/aaaaaaaaaaaaaaaa.png'), 'utf8'), 'png');
+  });
+
+  test('a comment after a space still ends a value', async () => {
+    const config = await instance.writeConfig({ sync: { concurrency: '16 ; plenty', acl: 'world-readable' } });
+    assertOneLineError(await runCli(['sync', '--config', config]), /\[sync\] acl: must be public-read, private or none/);
+  });
+
+  for (const [problem, url] of [
+    ['a / in the password', 'postgres://mastodon:hunter2/x@127.0.0.1:5432/mastodon'],
+    ['a # in the password', 'postgres://mastodon:hunter2#x@127.0.0.1:5432/mastodon'],
+    ['a port that is not a number', 'postgres://mastodon:hunter2@127.0.0.1:notaport/mastodon'],
+    ['a percent-escape that is no character (new URL takes it, pg does not)', 'postgres://mastodon:hunter2%C3@127.0.0.1:5432/mastodon'],
+  ]) {
+    test(`a database url with ${problem} says how to write it, without showing it`, async () => {
+      const config = await instance.writeConfig({ database: { url: JSON.stringify(url) } });
+      assertOneLineError(
+        await runCli(['sync', '--config', config]),
+        /\[database\] url: not a valid URL: percent-encode special characters in the password \(# as %23, \/ as %2F, @ as %40\), or use host, port, user, password and name instead$/,
+      );
+    });
+  }
+
+  test('--config naming the default path on a fresh clone says to copy the sample', async () => {
+    assertOneLineError(
+      await runCli(['sync', '--config', 'private/config.ini'], { cwd: instance.directory }),
+      /no config file at private\/config\.ini: copy private\/config\.sample\.ini to private\/config\.ini/,
+    );
+    assertOneLineError(await runCli(['sync', '--config', 'elsewhere.ini'], { cwd: instance.directory }), /config file elsewhere\.ini does not exist: check --config/);
   });
 
   test('a missing required key names the key and its environment variable', async () => {
