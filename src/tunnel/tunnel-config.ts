@@ -5,6 +5,7 @@
  */
 import type { z } from 'zod';
 import type { databaseSection, tunnelSection } from '../config/schema.js';
+import { UserError } from '../errors.js';
 import type { TunnelOptions, TunnelTarget } from './ssh-tunnel.js';
 
 export type TunnelSection = z.output<typeof tunnelSection>;
@@ -38,7 +39,7 @@ export function tunnelTargetFromDatabase(database: DatabaseSection): TunnelTarge
   let host = database.host;
   let port = database.port;
   if (database.url !== undefined) {
-    const url = new URL(database.url);
+    const url = databaseUrl(database.url);
     // postgres:///db?host=/var/run/postgresql is how a URL names a socket folder.
     host = url.searchParams.get('host') ?? (url.hostname === '' ? undefined : decodeURIComponent(url.hostname));
     port = url.port === '' ? undefined : Number(url.port);
@@ -52,9 +53,21 @@ export function tunnelTargetFromDatabase(database: DatabaseSection): TunnelTarge
 /** `[database]` pointing at the tunnel's local end; everything else (user, name, ssl) unchanged. */
 export function databaseThroughTunnel(database: DatabaseSection, local: { host: string; port: number }): DatabaseSection {
   if (database.url === undefined) return { ...database, host: local.host, port: local.port };
-  const url = new URL(database.url);
+  const url = databaseUrl(database.url);
   url.searchParams.delete('host');
   url.hostname = local.host;
   url.port = String(local.port);
   return { ...database, url: url.toString() };
+}
+
+/** The url as a WHATWG URL, which the tunnel rewrites; libpq's `user@/db` socket form is none. */
+function databaseUrl(raw: string): URL {
+  try {
+    return new URL(raw);
+  } catch {
+    throw new UserError(
+      'with [tunnel], write [database] url as postgres://user@host:port/name (for a socket folder: postgres://user@localhost/name?host=/var/run/postgresql), or use host, port, user, password and name instead',
+      'config.invalid',
+    );
+  }
 }

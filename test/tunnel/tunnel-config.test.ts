@@ -60,3 +60,19 @@ test('[database] through the tunnel keeps user, name and password', () => {
   });
   assert.deepEqual(databaseThroughTunnel({ url: 'postgres:///m?host=/var/run/postgresql' }, local), { url: 'postgres://127.0.0.1:40111/m' });
 });
+
+test("libpq's socket url postgres://user@/db?host=… is valid config; the tunnel, which must rewrite it, asks for a host", () => {
+  const socketUrl = 'postgres://mastodon@/mastodon_production?host=/var/run/postgresql';
+  const config = validateConfig({ ...base, database: { url: socketUrl } });
+  assert.equal(config.database.url, socketUrl);
+  assert.throws(
+    () => tunnelTargetFromDatabase(config.database),
+    (error: unknown) =>
+      error instanceof UserError &&
+      error.message ===
+        'with [tunnel], write [database] url as postgres://user@host:port/name (for a socket folder: postgres://user@localhost/name?host=/var/run/postgresql), or use host, port, user, password and name instead',
+  );
+  assert.deepEqual(tunnelTargetFromDatabase(validateConfig({ ...base, database: { url: 'postgres://mastodon@localhost/mastodon_production?host=/var/run/postgresql' } }).database), {
+    socketPath: '/var/run/postgresql/.s.PGSQL.5432',
+  });
+});

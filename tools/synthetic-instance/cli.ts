@@ -12,7 +12,7 @@
  *   --concurrency 16         uploads in flight
  *   --manifest FILE          write the plan's keys (referenced, orphans, absent, misplaced) as JSON
  */
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { createStorage } from '../../src/storage/create-storage.js';
@@ -36,6 +36,8 @@ const { values } = parseArgs({
   },
 });
 
+process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
+
 function fail(message: string): never {
   process.stderr.write(`generate: ${message}\n`);
   process.exit(2);
@@ -47,18 +49,7 @@ if ((values['database-url'] === undefined) === (values['create-database'] === un
 if ((values.fs === undefined) === (values['s3-endpoint'] === undefined)) fail('give either --s3-endpoint with --bucket, or --fs');
 if (values['s3-endpoint'] !== undefined && values.bucket === undefined) fail('--s3-endpoint needs --bucket');
 
-let client: pg.Client;
-let databaseUrl: string;
-if (values['create-database'] !== undefined) {
-  const database = await createInstanceDatabase({ name: values['create-database'] });
-  client = database.client;
-  databaseUrl = database.url;
-} else {
-  databaseUrl = values['database-url']!;
-  client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-}
-
+if (values.fs !== undefined) await mkdir(values.fs, { recursive: true });
 const storage = createStorage(
   values.fs !== undefined
     ? { type: 'fs', root: values.fs }
@@ -75,6 +66,35 @@ const storage = createStorage(
         partSize: 8 * 1024 * 1024,
       },
 );
+// The storage first: an endpoint that is not up fails in one line, before a database is made.
+await storage.check('write').catch(async (error: unknown) => {
+  await storage.close();
+  fail(`${error instanceof Error ? error.message : String(error)}${values['s3-endpoint'] !== undefined ? ' (npm run local-s3 starts a local S3 endpoint)' : ''}`);
+});
+
+let client: pg.Client;
+let databaseUrl: string;
+/** Drops the database this run created when the run fails: nothing half-filled is left behind. */
+let dropCreated: (() => Promise<void>) | undefined;
+try {
+  if (values['create-database'] !== undefined) {
+    const database = await createInstanceDatabase({ name: values['create-database'] });
+    client = database.client;
+    databaseUrl = database.url;
+    dropCreated = database.drop;
+  } else {
+    databaseUrl = values['database-url']!;
+    client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    const { rows } = await client.query<{ count: string }>("SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'accounts'");
+    if (rows[0]?.count !== '1') fail('--database-url must name a database that holds the Mastodon schema (or use --create-database NAME)');
+    const { rows: filled } = await client.query<{ filled: boolean }>('SELECT EXISTS (SELECT 1 FROM accounts) AS filled');
+    if (filled[0]?.filled === true) fail('the database already holds accounts: generate into an empty one (--create-database NAME makes one)');
+  }
+} catch (error) {
+  await storage.close();
+  fail(error instanceof Error ? error.message : String(error));
+}
 
 let lastReport = 0;
 try {
@@ -101,7 +121,10 @@ try {
     const { referencedKeys, orphanKeys, absentKeys, misplaced } = result.plan;
     await writeFile(values.manifest, JSON.stringify({ options: result.plan.options, summary, referencedKeys, orphanKeys, absentKeys, misplaced }, null, 1));
   }
-} finally {
+} catch (error) {
   await storage.close();
-  await client.end();
+  await (dropCreated ?? (() => client.end()))();
+  fail(`${error instanceof Error ? error.message : String(error)}${dropCreated !== undefined ? ` (database ${values['create-database']} dropped)` : ''}`);
 }
+await storage.close();
+await client.end();
