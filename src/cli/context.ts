@@ -75,10 +75,12 @@ export async function openStorages(config: Config, destinationMode: 'read' | 'wr
   const source = createStorage(sourceOptions);
   const destination = createStorage(destinationOptions);
   const checks = await Promise.allSettled([source.check('read'), destination.check(destinationMode)]);
-  const failure = checks.find((check): check is PromiseRejectedResult => check.status === 'rejected');
-  if (failure !== undefined) {
+  const failed = checks.findIndex((check) => check.status === 'rejected');
+  if (failed !== -1) {
     await Promise.all([source.close(), destination.close()]);
-    throw failure.reason;
+    const reason = (checks[failed] as PromiseRejectedResult).reason as unknown;
+    // Both sides are often on one provider: the admin must know which section to correct.
+    throw reason instanceof UserError ? new UserError(`${failed === 0 ? '[source]' : '[destination]'} ${reason.message}`, reason.code) : reason;
   }
   return { source, destination };
 }
