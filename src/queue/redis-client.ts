@@ -28,7 +28,10 @@ export async function connectRedis(url: string): Promise<Redis> {
   } catch (error) {
     client.disconnect();
     const reason = lastError?.message ?? (error instanceof Error ? error.message : String(error));
-    throw new UserError(`cannot reach the queue's Redis at ${redactUrl(url)}: ${reason}`, 'queue.unreachable');
+    throw new UserError(
+      `cannot reach the queue's Redis at ${redactUrl(url)}: ${reason}; start Redis there, or point --queue (or [queue] url, or MASTODON_S3_SYNC_QUEUE_URL) at the Redis the run uses`,
+      'queue.unreachable',
+    );
   }
   return client;
 }

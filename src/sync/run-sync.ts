@@ -8,6 +8,7 @@ import type { Storage } from '../storage/storage.js';
 import { AdaptiveConcurrency } from '../transfer/adaptive-concurrency.js';
 import { copyObject, type CopyContext } from '../transfer/copy-object.js';
 import { isThrottlingError } from '../transfer/throttling.js';
+import { fatalDestinationFix, isFatalDestinationFailure } from './fatal-destination.js';
 import { untilDoneOrAbandoned } from './grace-period.js';
 import { logOutcome } from './log-outcome.js';
 import { abortAbandonedUploads, databaseNow, maybeInventory, multipartObserver, runKind, type InventoryOptions } from './run-preparation.js';
@@ -46,9 +47,6 @@ export interface SyncResult {
 }
 
 const defaultGraceMs = 30_000;
-
-/** Failures that every further write would repeat: the run stops at the first, with one clear line. */
-const fatalDestinationCodes = new Set(['storage.disk-full', 'storage.read-only']);
 
 /** One run: each job in turn, its objects copied `concurrency` at a time. */
 export async function runSync(dependencies: SyncDependencies, options: SyncOptions): Promise<SyncResult> {
@@ -104,7 +102,7 @@ export async function runSync(dependencies: SyncDependencies, options: SyncOptio
           if (abandoned) return;
           if (writing) journal.record(journalEntry(event), runId);
           logOutcome(log, event);
-          if (event.outcome === 'failed' && event.code !== undefined && fatalDestinationCodes.has(event.code)) fatal ??= event;
+          if (isFatalDestinationFailure(event)) fatal ??= event;
         },
         stopping,
       );
@@ -122,7 +120,7 @@ export async function runSync(dependencies: SyncDependencies, options: SyncOptio
     if (status === 'completed' && signal?.aborted === true) status = 'interrupted';
     if (fatal !== undefined) {
       throw new UserError(
-        `${fatal.reason ?? 'the destination refused a write'}: stopped the run; ${fatal.code === 'storage.disk-full' ? 'free some space' : 'make the destination writable'} and run sync again (what was copied is kept)`,
+        `${fatal.reason ?? 'the destination refused a write'}: stopped the run; ${fatalDestinationFix(fatal)} and run sync again (what was copied is kept)`,
         fatal.code ?? 'storage.write-failed',
       );
     }

@@ -6,6 +6,8 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, afterEach, before, describe, test } from 'node:test';
 import type { Redis } from 'ioredis';
@@ -42,6 +44,41 @@ function startCli(args: string[]): RunningCli {
   return { child, output: () => ({ stdout, stderr }), result };
 }
 
+/**
+ * A proxy in front of the destination that holds every object upload until `opensAt` are held at
+ * once, then lets them all through, and every later request at once. With `opensAt` one more than a
+ * worker's --concurrency, the first uploads cannot go through before a second worker is uploading too.
+ */
+async function uploadGate(target: string, opensAt: number): Promise<{ endpoint: string; close(): Promise<void> }> {
+  const upstream = new URL(target);
+  const held: Array<() => void> = [];
+  let open = false;
+  const server = http.createServer((request, response) => {
+    const forward = (): void => {
+      const forwarded = http.request({ host: upstream.hostname, port: upstream.port, method: request.method, path: request.url, headers: request.headers }, (answer) => {
+        response.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(response);
+      });
+      forwarded.on('error', () => response.destroy());
+      request.pipe(forwarded);
+    };
+    if (open || request.method !== 'PUT' || (request.url ?? '').includes('.mastodon-s3-sync-write-check')) return forward();
+    request.pause();
+    held.push(forward);
+    if (held.length < opensAt) return;
+    open = true;
+    for (const release of held.splice(0)) release();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
 const lastJson = <T>(stdout: string): T => JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as T;
 
 interface EnqueueReport {
@@ -64,7 +101,7 @@ describe('enqueue, workers on several processes, status', () => {
   const missingKey = 'media_attachments/files/000/399/999/original/0000000000000000.jpeg';
   const queues: QueueSettings[] = [];
   const running: RunningCli[] = [];
-  const proxies: S3Proxy[] = [];
+  const proxies: Array<Pick<S3Proxy, 'close'>> = [];
 
   before(async () => {
     instance = await createTestInstance();
@@ -176,7 +213,11 @@ describe('enqueue, workers on several processes, status', () => {
 
   test('one producer and two workers copy exactly the referenced objects, and every machine sees the counts', async () => {
     const run = await newRun('two');
-    const workers = [run.worker(run.direct), run.worker(run.direct)];
+    // One worker holds at most 4 uploads (--concurrency 4): the fifth is the other's, so neither can do all the work alone.
+    const gate = await uploadGate(instance.destinationServer.endpoint, 5);
+    proxies.push(gate);
+    const gated = await run.config('gated', gate.endpoint);
+    const workers = [run.worker(gated), run.worker(gated)];
     await eventually(async () => (await run.status.workers()).length === 2, 15_000, 'both workers to report in');
 
     const { reports } = await run.enqueue();
@@ -373,7 +414,11 @@ describe('enqueue, workers on several processes, status', () => {
     assert.match(badUrl.stderr, /--queue must be a Redis URL/);
     const unreachable = await runCli(['status', '--config', noQueue, '--queue', 'redis://127.0.0.1:1']);
     assert.equal(unreachable.code, 2);
-    assert.match(unreachable.stderr, /cannot reach the queue's Redis at redis:\/\/127\.0\.0\.1:1/);
+    assert.equal(unreachable.stderr.trim().split('\n').length, 1, unreachable.stderr);
+    assert.match(
+      unreachable.stderr,
+      /cannot reach the queue's Redis at redis:\/\/127\.0\.0\.1:1: .*ECONNREFUSED.*; start Redis there, or point --queue \(or \[queue\] url, or MASTODON_S3_SYNC_QUEUE_URL\) at the Redis the run uses$/m,
+    );
 
     const run = await newRun('other');
     await run.enqueue(['--limit', '1']);

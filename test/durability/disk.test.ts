@@ -1,19 +1,39 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { execFileSync, spawn } from 'node:child_process';
+import { chmod, mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
-import { runCli } from '../helpers/cli.js';
+import { binPath, runCli, type CliResult } from '../helpers/cli.js';
 import { jobSummary } from '../helpers/test-instance.js';
+import { cleanUp, testQueue } from '../queue/test-redis.js';
 import { createDurableInstance, type DurableInstance } from './durable-instance.js';
+
+/**
+ * Runs the built CLI as runCli does, but bound by permission bits: root runs it without
+ * CAP_DAC_OVERRIDE, so that a directory it owns with mode 0555 refuses its writes (EACCES).
+ */
+function runCliBoundByPermissions(args: string[]): Promise<CliResult> {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(process.env)) if (!name.startsWith('MASTODON_S3_SYNC_') && name !== 'NODE_TEST_CONTEXT') env[name] = value;
+  const command = [...(process.getuid?.() === 0 ? ['setpriv', '--bounding-set=-dac_override,-dac_read_search'] : []), process.execPath, binPath, ...args];
+  return new Promise((resolve, reject) => {
+    const child = spawn(command[0]!, command.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
 
 /**
  * Root ignores permission bits, so a read-only or full destination is a real
  * tmpfs mount (read-only, or 1 MB). Mounting needs CAP_SYS_ADMIN; without it
  * these tests skip.
  */
-describe('a destination directory that is read-only or full: one clear line, and nothing half-written', () => {
+describe('a destination directory that is read-only, full or not ours to write: one clear line, and nothing half-written', () => {
   let instance: DurableInstance;
   const mounts: string[] = [];
   const rows = 24;
@@ -81,5 +101,60 @@ describe('a destination directory that is read-only or full: one clear line, and
     assert.equal(jobSummary(rerun.stdout, 'media_attachments').failed, 0);
     assert.deepEqual(await filesUnder(target), [...instance.expected.keys()].sort());
     for (const [key, body] of instance.expected) assert.ok((await readFile(path.join(target, key))).equals(body), key);
+  });
+
+  /** A destination whose media_attachments directory this user may not write (its other directories it may). */
+  async function deniedDestination(name: string): Promise<{ target: string; denied: string }> {
+    const target = await mkdtemp(path.join(tmpdir(), `mss-durable-${name}-`));
+    const denied = path.join(target, 'media_attachments');
+    await mkdir(denied, { mode: 0o555 });
+    await chmod(denied, 0o555);
+    return { target, denied };
+  }
+
+  const deniedLine = (denied: string, then: string): RegExp =>
+    new RegExp(
+      `^mastodon-s3-sync: EACCES: permission denied in ${escape(denied)} writing ${escape(denied)}/files/\\S+: ${then}$`,
+    );
+  const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
+  test('a directory of the destination this user may not write stops the run at the first write, naming it and the fix', async () => {
+    const { target, denied } = await deniedDestination('denied');
+    try {
+      const config = await instance.writeConfig({ destination: { type: 'fs', path: target }, sync: { concurrency: 2 } }, 'denied.ini');
+      const result = await runCliBoundByPermissions(['sync', '--config', config, '--json']);
+      assert.equal(result.code, 2, result.stderr);
+      const lines = result.stderr.trim().split('\n');
+      assert.match(
+        lines.at(-1) ?? '',
+        deniedLine(denied, 'stopped the run; fix the ownership or permissions of that directory \\(chown/chmod\\) for the user running mastodon-s3-sync and run sync again \\(what was copied is kept\\)'),
+      );
+      const refused = lines.filter((line) => line.includes('EACCES')).length;
+      assert.ok(refused <= 3, `${refused} lines about EACCES: the transfers in flight at most, then the stop line, not one an object:\n${result.stderr}`);
+      assert.deepEqual(await filesUnder(target), [], 'nothing written');
+    } finally {
+      await rm(target, { recursive: true, force: true });
+    }
+  });
+
+  // Without the stop, the worker would fail every task and wait for more: fail the test instead.
+  test('a worker stops as sync does, at the first write to a directory it may not write', { timeout: 60_000 }, async () => {
+    const { target, denied } = await deniedDestination('denied-worker');
+    const queue = testQueue('denied');
+    try {
+      const config = await instance.writeConfig({ destination: { type: 'fs', path: target }, queue: { url: queue.url, prefix: queue.prefix } }, 'denied-worker.ini');
+      const enqueued = await runCli(['enqueue', '--config', config]);
+      assert.equal(enqueued.code, 0, enqueued.stderr);
+      const result = await runCliBoundByPermissions(['worker', '--config', config, '--concurrency', '2']);
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(
+        result.stderr.trim().split('\n').at(-1) ?? '',
+        deniedLine(denied, 'stopped this worker; fix the ownership or permissions of that directory \\(chown/chmod\\) for the user running mastodon-s3-sync, then enqueue --retry-failed and start the workers again'),
+      );
+      assert.deepEqual(await filesUnder(target), [], 'nothing written');
+    } finally {
+      await cleanUp(queue);
+      await rm(target, { recursive: true, force: true });
+    }
   });
 });

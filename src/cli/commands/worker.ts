@@ -11,6 +11,7 @@ import type { Acl } from '../../storage/storage.js';
 import { AdaptiveConcurrency } from '../../transfer/adaptive-concurrency.js';
 import { copyObject, type CopyContext, type CopyTask } from '../../transfer/copy-object.js';
 import { defaultRetryPolicy } from '../../transfer/retry.js';
+import { fatalDestinationFix, isFatalDestinationFailure } from '../../sync/fatal-destination.js';
 import { logOutcome } from '../../sync/log-outcome.js';
 import { isThrottlingError } from '../../transfer/throttling.js';
 import { commandLogger, loadCommandConfig, openStorages, type CommonOptions } from '../context.js';
@@ -28,9 +29,9 @@ export const defaultWorkerGraceSeconds = 30;
 const heartbeatMs = 2000;
 const progressLogMs = 30_000;
 const metaPollMs = 2000;
+/** How long a forced stop waits for Redis to take the tasks in flight back (Redis may be what is down). */
+const handBackMs = 5000;
 
-/** Failures that every further write would repeat: the worker stops at the first, as `sync` does. */
-const fatalDestinationCodes = new Set(['storage.disk-full', 'storage.read-only']);
 const acls: readonly Acl[] = ['private', 'public-read'];
 
 /**
@@ -56,12 +57,12 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<numb
     const { source, destination } = await openStorages({ ...config, sync: { ...config.sync, concurrency } }, 'write');
     try {
       const stop = new AbortController();
-      let release: (() => Promise<void>) | undefined;
+      let handBackAndQuit: (() => void) | undefined;
       const onSignal = (signal: NodeJS.Signals): void => {
         if (stop.signal.aborted) {
           log.warn(`${signal} again: handing the tasks in flight back to the queue and quitting`);
-          void release?.().finally(() => process.exit(ExitCode.interrupted));
-          if (release === undefined) process.exit(ExitCode.interrupted);
+          if (handBackAndQuit === undefined) process.exit(ExitCode.interrupted);
+          handBackAndQuit();
           return;
         }
         log.warn(`${signal}: taking no new task; finishing those in flight (at most ${graceSeconds} s; press Ctrl-C again to hand them back at once)`);
@@ -147,18 +148,28 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<numb
             // Idle now: say so at once rather than at the next beat (status shows nothing in flight).
             if (stats.jobs().every((counters) => counters.inFlight === 0)) void beat();
             if (event.outcome !== 'failed') return {};
-            if (event.code !== undefined && fatalDestinationCodes.has(event.code) && fatal === undefined) {
+            if (isFatalDestinationFailure(event) && fatal === undefined) {
               fatal = event;
               stop.abort();
             }
             return { failure: event.reason ?? 'failed' };
           },
         );
-        release = async () => {
+        handBackAndQuit = () => {
+          if (handingBack) return;
           handingBack = true;
-          const handedBack = await worker.release();
-          if (handedBack > 0) log.warn(`${handedBack} task${handedBack === 1 ? '' : 's'} handed back to the queue`);
-          await status.workerStopped(workerId).catch(() => undefined);
+          const inFlight = worker.active;
+          // Commands wait for a Redis that went away rather than fail: past the bound, the locks do the hand-back.
+          setTimeout(() => {
+            const locked = `; ${inFlight === 1 ? 'the task in flight stays locked to this worker until its lock lapses' : `the ${inFlight} tasks in flight stay locked to this worker until their locks lapse`} ([queue] lock_duration_s, ${settings.lockDurationMs / 1000} s), then another worker takes ${inFlight === 1 ? 'it' : 'them'} again`;
+            log.warn(`Redis did not answer within ${handBackMs / 1000} s: quitting anyway${inFlight === 0 ? '' : locked}`);
+            process.exit(ExitCode.interrupted);
+          }, handBackMs);
+          void (async () => {
+            const handedBack = await worker.release();
+            if (handedBack > 0) log.warn(`${handedBack} task${handedBack === 1 ? '' : 's'} handed back to the queue`);
+            await status.workerStopped(workerId).catch(() => undefined);
+          })().then(() => process.exit(ExitCode.interrupted));
         };
 
         let lastDone = 0;
@@ -176,7 +187,7 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<numb
           graceTimer = setTimeout(() => {
             abandoned = true;
             log.warn(`the grace period is over with ${worker.active} task${worker.active === 1 ? '' : 's'} in flight`);
-            void release?.().finally(() => process.exit(ExitCode.interrupted));
+            handBackAndQuit?.();
           }, graceSeconds * 1000);
           graceTimer.unref();
         };
@@ -201,7 +212,7 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<numb
         const fatalEvent = fatal as ObjectEvent | undefined;
         if (fatalEvent !== undefined) {
           throw new UserError(
-            `${fatalEvent.reason ?? 'the destination refused a write'}: stopped this worker; ${fatalEvent.code === 'storage.disk-full' ? 'free some space' : 'make the destination writable'}, then enqueue --retry-failed and start the workers again`,
+            `${fatalEvent.reason ?? 'the destination refused a write'}: stopped this worker; ${fatalDestinationFix(fatalEvent)}, then enqueue --retry-failed and start the workers again`,
             fatalEvent.code ?? 'storage.write-failed',
           );
         }

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { StorageWriteError } from '../errors.js';
 
 const codes: Record<string, { code: string; hint: string }> = {
@@ -16,9 +17,11 @@ const codes: Record<string, { code: string; hint: string }> = {
  * and the errno; errors that are not the file system's pass through unchanged.
  */
 export function writeFailure(error: unknown, filePath: string): unknown {
-  const errno = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  const { code: errno, path: failedPath } = typeof error === 'object' && error !== null ? (error as { code?: unknown; path?: unknown }) : {};
   if (typeof errno !== 'string' || !/^E[A-Z]+$/.test(errno)) return error;
   const known = codes[errno];
   const hint = known?.hint ?? 'file system error';
-  return new StorageWriteError(`${errno}: ${hint} writing ${filePath}`, known?.code ?? 'storage.write-failed', { cause: error });
+  // The object's path may lie levels below the directory to fix: the call that failed names the entry it tried to create in it.
+  const where = known?.code === 'storage.permission-denied' ? ` in ${path.dirname(typeof failedPath === 'string' ? failedPath : filePath)}` : '';
+  return new StorageWriteError(`${errno}: ${hint}${where} writing ${filePath}`, known?.code ?? 'storage.write-failed', { cause: error });
 }
