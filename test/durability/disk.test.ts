@@ -1,31 +1,20 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
-import { binPath, runCli, type CliResult } from '../helpers/cli.js';
+import { runCli, type CliResult } from '../helpers/cli.js';
 import { jobSummary } from '../helpers/test-instance.js';
 import { cleanUp, testQueue } from '../queue/test-redis.js';
 import { createDurableInstance, type DurableInstance } from './durable-instance.js';
 
 /**
- * Runs the built CLI as runCli does, but bound by permission bits: root runs it without
- * CAP_DAC_OVERRIDE, so that a directory it owns with mode 0555 refuses its writes (EACCES).
+ * Runs the built CLI bound by permission bits: root runs it without CAP_DAC_OVERRIDE, so that a
+ * directory it owns with mode 0555 refuses its writes (EACCES).
  */
 function runCliBoundByPermissions(args: string[]): Promise<CliResult> {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(process.env)) if (!name.startsWith('MASTODON_S3_SYNC_') && name !== 'NODE_TEST_CONTEXT') env[name] = value;
-  const command = [...(process.getuid?.() === 0 ? ['setpriv', '--bounding-set=-dac_override,-dac_read_search'] : []), process.execPath, binPath, ...args];
-  return new Promise((resolve, reject) => {
-    const child = spawn(command[0]!, command.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
+  return runCli(args, { launcher: process.getuid?.() === 0 ? ['setpriv', '--bounding-set=-dac_override,-dac_read_search'] : [] });
 }
 
 /**
