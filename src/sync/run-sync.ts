@@ -101,7 +101,7 @@ export async function runSync(dependencies: SyncDependencies, options: SyncOptio
           const event = await copyObject(task, context);
           if (abandoned) return;
           if (writing) journal.record(journalEntry(event), runId);
-          logOutcome(log, event);
+          logOutcome(log, event, options.dryRun);
           if (isFatalDestinationFailure(event)) fatal ??= event;
         },
         stopping,
