@@ -6,6 +6,7 @@
 // a line "counts" on stdin prints {"counts": {...}}; "reset" zeroes them and prints {"reset": true}.
 // Stops on SIGTERM/SIGINT or when its stdin closes (the parent is gone).
 import S3rver from 's3rver';
+import { unlink } from 'node:fs/promises';
 import readline from 'node:readline';
 
 const { directory, buckets = [], port = 0 } = JSON.parse(process.argv[2] ?? '{}');
@@ -17,6 +18,18 @@ const server = new S3rver({
   resetOnClose: false,
   configureBuckets: buckets.map((name) => ({ name })),
 });
+// s3rver removes a folder that a DELETE leaves empty, and a PUT into that folder between its mkdir
+// and its open then fails with ENOENT in an unhandled stream error that kills the server (seen when
+// two workers probe one destination prefix at once). S3 has no folders: keep them.
+server.store.deleteObject = async function deleteObjectKeepingFolders(bucket, key) {
+  await Promise.all(
+    ['object', 'object.md5', 'metadata.json'].map((resource) =>
+      unlink(this.getResourcePath(bucket, key, resource)).catch((error) => {
+        if (error.code !== 'ENOENT') throw error;
+      }),
+    ),
+  );
+};
 const address = await server.run();
 
 let counts = {};
