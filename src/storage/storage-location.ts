@@ -17,7 +17,7 @@ export async function destinationPlacement(source: StorageOptions, destination: 
 }
 
 function s3Placement(source: S3StorageOptions, destination: S3StorageOptions): 'same' | 'inside' | 'apart' {
-  if (service(source.endpoint) !== service(destination.endpoint) || source.bucket !== destination.bucket) return 'apart';
+  if (s3Service(source.endpoint) !== s3Service(destination.endpoint) || source.bucket !== destination.bucket) return 'apart';
   const sourcePrefix = new KeyPrefix(source.prefix).value;
   const destinationPrefix = new KeyPrefix(destination.prefix).value;
   if (sourcePrefix === destinationPrefix) return 'same';
@@ -27,8 +27,13 @@ function s3Placement(source: S3StorageOptions, destination: S3StorageOptions): '
 const loopbackHosts = new Set(['localhost', '[::1]', '::1']);
 const defaultPorts: Record<string, string> = { 'http:': '80', 'https:': '443' };
 
-/** One name per S3 service: AWS by any of its endpoints (bucket names are global there), others by host and port. */
-function service(endpoint: string | undefined): string {
+/**
+ * One name per S3 service: AWS by any of its endpoints (bucket names are global there), others by
+ * host and port, with every spelling of this machine as one (`localhost`, `127.0.0.1`, `[::1]`).
+ * Two storages of one service name the same buckets: one may be the other, and a CopyObject sent
+ * to one can read the other's objects.
+ */
+export function s3Service(endpoint: string | undefined): string {
   if (endpoint === undefined) return 'aws';
   const url = new URL(endpoint);
   const host = url.hostname.toLowerCase();

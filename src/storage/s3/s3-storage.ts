@@ -15,6 +15,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import { writtenBody } from '../written-body.js';
 import { KeyPrefix } from '../key-prefix.js';
+import { s3Service } from '../storage-location.js';
 import type { S3StorageOptions } from '../storage-options.js';
 import type { ListOptions, MultipartObserver, ObjectInfo, ReadResult, Storage, StorageCapabilities, WriteOptions } from '../storage.js';
 import { encodeCopySource } from './copy-source.js';
@@ -185,7 +186,7 @@ export class S3Storage implements Storage {
     const mine = this.#options;
     const theirs = source.#options;
     return (
-      sameEndpoint(mine.endpoint, theirs.endpoint) &&
+      s3Service(mine.endpoint) === s3Service(theirs.endpoint) &&
       mine.region === theirs.region &&
       mine.accessKeyId === theirs.accessKeyId &&
       mine.secretAccessKey === theirs.secretAccessKey
@@ -291,16 +292,4 @@ function displayEndpoint(endpoint: string): string {
   } catch {
     return '(invalid endpoint)';
   }
-}
-
-function sameEndpoint(a: string | undefined, b: string | undefined): boolean {
-  if (a === undefined || b === undefined) return a === b;
-  const normalize = (endpoint: string): string => {
-    try {
-      return new URL(endpoint).href.replace(/\/+$/, '');
-    } catch {
-      return endpoint;
-    }
-  };
-  return normalize(a) === normalize(b);
 }
