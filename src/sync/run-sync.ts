@@ -6,7 +6,7 @@ import { runPool } from '../queue/in-process-pool.js';
 import type { ObjectEvent, RunStats } from '../stats/run-stats.js';
 import type { Storage } from '../storage/storage.js';
 import { AdaptiveConcurrency } from '../transfer/adaptive-concurrency.js';
-import { copyObject, type CopyContext } from '../transfer/copy-object.js';
+import { copyObject, type CopyContext, type CopyTask } from '../transfer/copy-object.js';
 import { isThrottlingError } from '../transfer/throttling.js';
 import { fatalDestinationFix, isFatalDestinationFailure } from './fatal-destination.js';
 import { untilDoneOrAbandoned } from './grace-period.js';
@@ -89,34 +89,47 @@ export async function runSync(dependencies: SyncDependencies, options: SyncOptio
   let abandoned = false;
   let fatal: ObjectEvent | undefined;
   const stopping = (): boolean => signal?.aborted === true || fatal !== undefined;
-  try {
+  // One pool for every job: the next job's transfers start while the job before finishes its last
+  // ones, instead of the pool draining down to one large video at each job boundary.
+  const handedOut = new Set<string>();
+  const finished = new Set<string>();
+  const finishWhenIdle = (job: string): void => {
+    if (!handedOut.has(job) || finished.has(job) || (stats.jobs().find((counters) => counters.job === job)?.inFlight ?? 0) > 0) return;
+    finished.add(job);
+    stats.finishJob(job);
+  };
+  async function* everyJobsTasks(): AsyncGenerator<CopyTask> {
     for (const job of options.jobs) {
-      if (stopping()) break;
+      if (stopping()) return;
       stats.startJob(job, await database.countRows(job, options.query));
-      const tasks = copyTasks(job, options, { database, stats, signal, journal, inventoryFresh: inventoried !== undefined });
-      const pool = runPool(
-        tasks,
-        options.concurrency,
-        async (task) => {
-          const event = await copyObject(task, context);
-          if (abandoned) return;
-          if (writing) journal.record(journalEntry(event), runId);
-          logOutcome(log, event, options.dryRun);
-          if (isFatalDestinationFailure(event)) fatal ??= event;
-        },
-        stopping,
-      );
-      if ((await untilDoneOrAbandoned(pool, signal, options.graceMs ?? defaultGraceMs)) === 'abandoned') {
-        abandoned = true;
-        abandon.abort();
-        const inFlight = stats.jobs().reduce((sum, counters) => sum + counters.inFlight, 0);
-        log.warn(`abandoning ${inFlight} transfer${inFlight === 1 ? '' : 's'} still in flight after the grace period; the next run copies them`);
-        stats.finishJob(job);
-        status = 'abandoned';
-        break;
-      }
-      stats.finishJob(job);
+      yield* copyTasks(job, options, { database, stats, signal, journal, inventoryFresh: inventoried !== undefined });
+      handedOut.add(job);
+      finishWhenIdle(job);
     }
+  }
+  try {
+    const pool = runPool(
+      everyJobsTasks(),
+      options.concurrency,
+      async (task) => {
+        const event = await copyObject(task, context);
+        if (abandoned) return;
+        if (writing) journal.record(journalEntry(event), runId);
+        logOutcome(log, event, options.dryRun);
+        if (isFatalDestinationFailure(event)) fatal ??= event;
+        finishWhenIdle(task.job);
+      },
+      stopping,
+    );
+    if ((await untilDoneOrAbandoned(pool, signal, options.graceMs ?? defaultGraceMs)) === 'abandoned') {
+      abandoned = true;
+      abandon.abort();
+      const inFlight = stats.jobs().reduce((sum, counters) => sum + counters.inFlight, 0);
+      log.warn(`abandoning ${inFlight} transfer${inFlight === 1 ? '' : 's'} still in flight after the grace period; the next run copies them`);
+      status = 'abandoned';
+    }
+    // Jobs a stop left unfinished end here, as they stand.
+    for (const counters of stats.jobs()) if (!finished.has(counters.job)) stats.finishJob(counters.job);
     if (status === 'completed' && signal?.aborted === true) status = 'interrupted';
     if (fatal !== undefined) {
       throw new UserError(

@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { runCli } from '../helpers/cli.js';
 import { createImportsTable, insertAccount, insertBackup, insertCustomEmoji, insertMediaAttachment, insertPreviewCard, insertPreviewCardProvider, insertRow, insertSiteUpload } from '../helpers/postgres.js';
 import { startS3Proxy, type S3Proxy } from '../helpers/s3-proxy.js';
-import { createTestInstance, destinationBucket, jobSummary, type TestInstance } from '../helpers/test-instance.js';
+import { createTestInstance, destinationBucket, jobSummary, sourceBucket, type TestInstance } from '../helpers/test-instance.js';
 
 /** Every key the fixture rows reference, with the bytes seeded for it. */
 const objects: Record<string, string> = {
@@ -131,6 +131,47 @@ describe('every job, ACLs, and fs storages', () => {
       assert.equal(emoji?.body.toString(), 'emoji-static');
       assert.equal(emoji?.contentType, 'image/png');
       assert.equal(emoji?.cacheControl, 'public, max-age=315576000, immutable');
+    } finally {
+      await sourceProxy.close();
+    }
+  });
+
+  test("the next job's objects are copied while the job before still has a transfer in flight", async () => {
+    const heldKey = 'custom_emojis/images/000/000/042/original/e1e2e3e4e5e6e7e8.gif';
+    const laterJobsKey = 'backups/dumps/000/000/012/original/archive-20240101120000-0123456789abcdef0123456789abcdef.zip';
+    const sourceProxy = await startS3Proxy(instance.sourceServer.endpoint);
+    try {
+      const { createTestBucket } = await import('../helpers/s3-server.js');
+      await createTestBucket(instance.destination, 'no-barrier');
+      proxy.requests.length = 0;
+      // The emoji's GET waits until the backup (a later job) has reached the destination; 10 s at most,
+      // so that a run that waits for each job to drain before the next one fails instead of hanging.
+      let release = (): void => undefined;
+      const released = new Promise<void>((resolve) => {
+        release = resolve;
+        setTimeout(resolve, 10_000).unref();
+      });
+      const watch = setInterval(() => {
+        if (objectPuts(proxy, 'no-barrier').some((put) => put.path.endsWith(laterJobsKey))) release();
+      }, 20);
+      sourceProxy.setFaults({ choose: (request) => (request.method === 'GET' && request.path.endsWith(heldKey) ? { until: released } : undefined) });
+      const config = await instance.writeConfig(
+        {
+          source: { type: 's3', endpoint: sourceProxy.endpoint, bucket: sourceBucket, access_key_id: 'S3RVER', secret_access_key: 'S3RVER' },
+          destination: { type: 's3', endpoint: proxy.endpoint, bucket: 'no-barrier', access_key_id: 'S3RVER', secret_access_key: 'S3RVER' },
+        },
+        'no-barrier.ini',
+      );
+      const result = await runCli(['sync', 'custom_emojis', 'backups', '--config', config, '--json']);
+      clearInterval(watch);
+      assert.equal(result.code, 0, result.stderr);
+      const order = objectPuts(proxy, 'no-barrier').map((put) => put.path.replace('/no-barrier/', ''));
+      assert.equal(order.length, 5, order.join(', '));
+      assert.ok(order.indexOf(laterJobsKey) < order.indexOf(heldKey), `backups waited for custom_emojis to drain: ${order.join(', ')}`);
+      const { getTestObject } = await import('../helpers/s3-server.js');
+      assert.equal((await getTestObject(instance.destination, 'no-barrier', heldKey))?.body.toString(), 'emoji-gif');
+      assert.equal(jobSummary(result.stdout, 'custom_emojis').copied, 4);
+      assert.equal(jobSummary(result.stdout, 'backups').copied, 1);
     } finally {
       await sourceProxy.close();
     }

@@ -21,9 +21,14 @@ export interface RecordedRequest {
 /** `delay` is no fault: the request is forwarded, 50 ms late (a slow link, so that a run takes time). */
 export type Fault = 'slow-down' | 'internal-error' | 'reset' | 'stall' | 'forbidden' | 'delay';
 
+/** No fault either: the request is forwarded once `until` settles (a transfer the test keeps in flight). */
+export interface Hold {
+  until: Promise<unknown>;
+}
+
 export interface FaultPlan {
   /** Decides, per request, whether and how to misbehave. */
-  choose(request: RecordedRequest, index: number): Fault | undefined;
+  choose(request: RecordedRequest, index: number): Fault | Hold | undefined;
 }
 
 export interface S3Proxy {
@@ -85,6 +90,11 @@ export async function startS3Proxy(target: string, options: S3ProxyOptions = {})
     if (fault === 'delay') {
       request.pause();
       setTimeout(forward, 50);
+      return;
+    }
+    if (typeof fault === 'object') {
+      request.pause();
+      void fault.until.then(forward, forward);
       return;
     }
     if (fault !== undefined) {
