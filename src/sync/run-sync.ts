@@ -92,11 +92,10 @@ export async function runSync(dependencies: SyncDependencies, options: SyncOptio
   // One pool for every job: the next job's transfers start while the job before finishes its last
   // ones, instead of the pool draining down to one large video at each job boundary.
   const handedOut = new Set<string>();
-  const finished = new Set<string>();
   const finishWhenIdle = (job: string): void => {
-    if (!handedOut.has(job) || finished.has(job) || (stats.jobs().find((counters) => counters.job === job)?.inFlight ?? 0) > 0) return;
-    finished.add(job);
-    stats.finishJob(job);
+    if (!handedOut.has(job)) return;
+    const counters = stats.jobs().find((candidate) => candidate.job === job);
+    if (counters !== undefined && counters.finishedAt === undefined && counters.inFlight === 0) stats.finishJob(job);
   };
   async function* everyJobsTasks(): AsyncGenerator<CopyTask> {
     for (const job of options.jobs) {
@@ -129,7 +128,7 @@ export async function runSync(dependencies: SyncDependencies, options: SyncOptio
       status = 'abandoned';
     }
     // Jobs a stop left unfinished end here, as they stand.
-    for (const counters of stats.jobs()) if (!finished.has(counters.job)) stats.finishJob(counters.job);
+    for (const counters of stats.jobs()) if (counters.finishedAt === undefined) stats.finishJob(counters.job);
     if (status === 'completed' && signal?.aborted === true) status = 'interrupted';
     if (fatal !== undefined) {
       throw new UserError(
