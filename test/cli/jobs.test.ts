@@ -151,9 +151,13 @@ describe('every job, ACLs, and fs storages', () => {
         release = resolve;
         setTimeout(resolve, 10_000).unref();
       });
-      const watch = setInterval(() => {
-        if (objectPuts(proxy, 'no-barrier').some((put) => put.path.endsWith(laterJobsKey))) release();
-      }, 20);
+      // The destination proxy only watches for the backup's PUT; it forwards every request.
+      proxy.setFaults({
+        choose: (request) => {
+          if (request.method === 'PUT' && request.path.endsWith(laterJobsKey)) release();
+          return undefined;
+        },
+      });
       sourceProxy.setFaults({ choose: (request) => (request.method === 'GET' && request.path.endsWith(heldKey) ? { until: released } : undefined) });
       const config = await instance.writeConfig(
         {
@@ -163,7 +167,6 @@ describe('every job, ACLs, and fs storages', () => {
         'no-barrier.ini',
       );
       const result = await runCli(['sync', 'custom_emojis', 'backups', '--config', config, '--json']);
-      clearInterval(watch);
       assert.equal(result.code, 0, result.stderr);
       const order = objectPuts(proxy, 'no-barrier').map((put) => put.path.replace('/no-barrier/', ''));
       assert.equal(order.length, 5, order.join(', '));
@@ -173,6 +176,7 @@ describe('every job, ACLs, and fs storages', () => {
       assert.equal(jobSummary(result.stdout, 'custom_emojis').copied, 4);
       assert.equal(jobSummary(result.stdout, 'backups').copied, 1);
     } finally {
+      proxy.setFaults(undefined);
       await sourceProxy.close();
     }
   });
