@@ -59,6 +59,17 @@ export async function connectDatabase(config: Pick<Config, 'database' | 'tunnel'
  * The two checks run at once (each is one to three round trips); when both fail, the source's error is the one reported.
  */
 export async function openStorages(config: Config, destinationMode: 'read' | 'write'): Promise<{ source: Storage; destination: Storage }> {
+  const storages = await createStorages(config);
+  try {
+    await checkStorages(storages, destinationMode);
+  } catch (error) {
+    await Promise.all([storages.source.close(), storages.destination.close()]);
+    throw error;
+  }
+  return storages;
+}
+
+async function createStorages(config: Config): Promise<{ source: Storage; destination: Storage }> {
   const sourceOptions = storageOptions(config.source, config);
   const destinationOptions = storageOptions(config.destination, config);
   const [{ createStorage }, { destinationPlacement }] = await Promise.all([import('../storage/create-storage.js'), import('../storage/storage-location.js')]);
@@ -72,17 +83,50 @@ export async function openStorages(config: Config, destinationMode: 'read' | 'wr
       'config.same-location',
     );
   }
-  const source = createStorage(sourceOptions);
-  const destination = createStorage(destinationOptions);
+  return { source: createStorage(sourceOptions), destination: createStorage(destinationOptions) };
+}
+
+async function checkStorages({ source, destination }: { source: Storage; destination: Storage }, destinationMode: 'read' | 'write'): Promise<void> {
   const checks = await Promise.allSettled([source.check('read'), destination.check(destinationMode)]);
   const failed = checks.findIndex((check) => check.status === 'rejected');
-  if (failed !== -1) {
-    await Promise.all([source.close(), destination.close()]);
-    const reason = (checks[failed] as PromiseRejectedResult).reason as unknown;
-    // Both sides are often on one provider: the admin must know which section to correct.
-    throw reason instanceof UserError ? new UserError(`${failed === 0 ? '[source]' : '[destination]'} ${reason.message}`, reason.code) : reason;
-  }
-  return { source, destination };
+  if (failed === -1) return;
+  const reason = (checks[failed] as PromiseRejectedResult).reason as unknown;
+  // Both sides are often on one provider: the admin must know which section to correct.
+  throw reason instanceof UserError ? new UserError(`${failed === 0 ? '[source]' : '[destination]'} ${reason.message}`, reason.code) : reason;
+}
+
+/** The database and both storages, the storages' checks still running. */
+export interface OpenedForSync {
+  database: MastodonDatabase;
+  source: Storage;
+  destination: Storage;
+  /**
+   * Settles when both storages have passed their checks, and rejects with the
+   * one-line error of the first that failed. Closing the storages stays with the caller.
+   */
+  checked: Promise<void>;
+}
+
+/**
+ * The database connected and both storages created, their checks started but
+ * not awaited: a run can read its rows and its state file while the checks
+ * (a few round trips each) are under way, as long as it touches no storage
+ * before `checked` settles. A database failure is reported first.
+ */
+export async function openDatabaseAndCheckStorages(config: Config, destinationMode: 'read' | 'write'): Promise<OpenedForSync> {
+  const checking = createStorages(config).then((storages) => {
+    const checked = checkStorages(storages, destinationMode);
+    // Awaited later, perhaps after another error has ended the command: never an unhandled rejection.
+    checked.catch(() => undefined);
+    return { ...storages, checked };
+  });
+  const [database, storages] = await Promise.allSettled([connectDatabase(config), checking]);
+  if (database.status === 'fulfilled' && storages.status === 'fulfilled') return { database: database.value, ...storages.value };
+  await Promise.all([
+    database.status === 'fulfilled' ? database.value.close() : undefined,
+    storages.status === 'fulfilled' ? Promise.all([storages.value.source.close(), storages.value.destination.close()]) : undefined,
+  ]);
+  throw database.status === 'rejected' ? database.reason : (storages as PromiseRejectedResult).reason;
 }
 
 /**
@@ -94,11 +138,12 @@ export async function openDatabaseAndStorages(
   config: Config,
   destinationMode: 'read' | 'write',
 ): Promise<{ database: MastodonDatabase; source: Storage; destination: Storage }> {
-  const [database, storages] = await Promise.allSettled([connectDatabase(config), openStorages(config, destinationMode)]);
-  if (database.status === 'fulfilled' && storages.status === 'fulfilled') return { database: database.value, ...storages.value };
-  await Promise.all([
-    database.status === 'fulfilled' ? database.value.close() : undefined,
-    storages.status === 'fulfilled' ? Promise.all([storages.value.source.close(), storages.value.destination.close()]) : undefined,
-  ]);
-  throw database.status === 'rejected' ? database.reason : (storages as PromiseRejectedResult).reason;
+  const { checked, ...opened } = await openDatabaseAndCheckStorages(config, destinationMode);
+  try {
+    await checked;
+  } catch (error) {
+    await Promise.all([opened.source.close(), opened.destination.close(), opened.database.close()]);
+    throw error;
+  }
+  return opened;
 }

@@ -57,6 +57,8 @@ export class ProgressBars implements Display {
         bar.update(objectsDone(counters), payload);
       }
     };
+    // Attached once the storages have passed their checks: the jobs read meanwhile are drawn at once.
+    refresh();
     this.#timer = setInterval(refresh, 200);
     stats.on('job', refresh);
   }

@@ -72,6 +72,11 @@ export class Journal {
    * The state of one source → destination pair, identified by the storages'
    * descriptions. Read-only journals return undefined for a pair never recorded.
    */
+  /** Whether the file has a scope for this pair already (`scope()` would create one). */
+  knowsScope(source: string, destination: string): boolean {
+    return this.#db.prepare('SELECT 1 FROM scopes WHERE source = ? AND destination = ?').get(source, destination) !== undefined;
+  }
+
   scope(source: string, destination: string): JournalScope | undefined {
     const find = this.#db.prepare('SELECT id FROM scopes WHERE source = ? AND destination = ?');
     let row = find.get(source, destination) as { id: number } | undefined;

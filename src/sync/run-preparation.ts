@@ -29,11 +29,15 @@ export function runKind(options: { query: RowQuery; retryFailed?: boolean }): Ru
   return options.query.since !== undefined ? 'delta' : 'full';
 }
 
-/** Lists the destination into the journal when the mode (or, in auto mode, the journal's history) asks for it. */
-export async function maybeInventory(destination: Storage, log: Logger, options: InventoryOptions, journal: JournalScope): Promise<number | undefined> {
+/** Whether the mode (or, in auto mode, the journal's history) asks for a listing of the destination. */
+export function inventoryWanted(options: InventoryOptions, journal: JournalScope): boolean {
   const mode = options.inventory ?? 'auto';
-  if (mode === 'never' || options.retryFailed === true) return undefined;
-  if (mode === 'auto' && options.jobs.every((job) => journal.hasCompletedFullRun(job))) return undefined;
+  if (mode === 'never' || options.retryFailed === true) return false;
+  return mode === 'always' || !options.jobs.every((job) => journal.hasCompletedFullRun(job));
+}
+
+/** Lists the destination into the journal; undefined when it cannot be listed (each object is then checked on its own). */
+export async function takeInventory(destination: Storage, log: Logger, options: InventoryOptions, journal: JournalScope): Promise<number | undefined> {
   const prefixes = jobPrefixes(options.jobs).filter((prefix) => options.localOnly !== true || !prefix.startsWith('cache/'));
   const started = Date.now();
   log.info(`listing ${destination.description} (${prefixes.length} prefixes, in parallel) to skip per-object checks`);

@@ -11,7 +11,7 @@ import { isThrottlingError } from '../transfer/throttling.js';
 import { fatalDestinationFix, isFatalDestinationFailure } from './fatal-destination.js';
 import { untilDoneOrAbandoned } from './grace-period.js';
 import { logOutcome } from './log-outcome.js';
-import { abortAbandonedUploads, databaseNow, maybeInventory, multipartObserver, runKind, type InventoryOptions } from './run-preparation.js';
+import { abortAbandonedUploads, databaseNow, inventoryWanted, multipartObserver, runKind, takeInventory, type InventoryOptions } from './run-preparation.js';
 import { copyTasks, type TaskOptions } from './settled-keys.js';
 
 export type { InventoryMode } from './run-preparation.js';
@@ -32,6 +32,13 @@ export interface SyncDependencies {
   log: Logger;
   /** Aborted on SIGINT/SIGTERM: no new object starts, in-flight ones finish (or are abandoned after the grace period). */
   signal?: AbortSignal;
+  /**
+   * Settles when the storages may be used (their checks have passed). Rows and
+   * the journal are read before it does; nothing touches a storage, and the run
+   * is not recorded, until it has. Rejecting ends the run with its error before
+   * any object moves. @defaultValue already settled
+   */
+  ready?: Promise<void>;
   /**
    * This source → destination pair's state. Keys it holds as settled are
    * counted without a request; every outcome is recorded (not in dry runs).
@@ -55,9 +62,23 @@ export async function runSync(dependencies: SyncDependencies, options: SyncOptio
   const { journal } = dependencies;
   const writing = journal !== undefined && !journal.readonly && !options.dryRun;
 
-  if (writing) await abortAbandonedUploads(journal, destination, log);
-  const inventoried = writing ? await maybeInventory(destination, log, options, journal) : undefined;
-  const runId = writing ? journal.beginRun({ jobs: options.jobs, kind: runKind(options), localOnly: options.localOnly === true, sinceMark: await databaseNow(database) }) : undefined;
+  const ready = dependencies.ready ?? Promise.resolve();
+  // The database's clock before any row is read: what changes after it is the next `--since last`'s.
+  const sinceMark = writing ? await databaseNow(database) : undefined;
+  const inventoried = writing && inventoryWanted(options, journal) ? await ready.then(() => takeInventory(destination, log, options, journal)) : undefined;
+  // A re-run mostly reads: its rows and the journal's answers need not wait for the storages' checks
+  // (a few round trips each), only what touches a storage or records the run does.
+  let runId: number | undefined;
+  const started = ready.then(async () => {
+    if (!writing) return;
+    await abortAbandonedUploads(journal, destination, log);
+    runId = journal.beginRun({ jobs: options.jobs, kind: runKind(options), localOnly: options.localOnly === true, sinceMark });
+  });
+  // Stops reading rows as soon as the run cannot go on: a stop signal, or storages that failed their checks.
+  const halt = new AbortController();
+  started.catch(() => halt.abort());
+  if (signal?.aborted === true) halt.abort();
+  else signal?.addEventListener('abort', () => halt.abort(), { once: true });
 
   const limiter = new AdaptiveConcurrency({
     max: options.concurrency,
@@ -82,13 +103,14 @@ export async function runSync(dependencies: SyncDependencies, options: SyncOptio
     onTransientError: (error) => {
       if (isThrottlingError(error)) stats.throttled();
     },
-    ...(writing && runId !== undefined ? { multipart: (key: string) => multipartObserver(journal, key, runId) } : {}),
+    // Transfers begin only once `started` has settled, and with it `runId`.
+    ...(writing ? { multipart: (key: string) => multipartObserver(journal, key, runId!) } : {}),
   };
 
   let status: SyncResult['status'] = 'completed';
   let abandoned = false;
   let fatal: ObjectEvent | undefined;
-  const stopping = (): boolean => signal?.aborted === true || fatal !== undefined;
+  const stopping = (): boolean => halt.signal.aborted || fatal !== undefined;
   // One pool for every job: the next job's transfers start while the job before finishes its last
   // ones, instead of the pool draining down to one large video at each job boundary.
   const handedOut = new Set<string>();
@@ -101,7 +123,7 @@ export async function runSync(dependencies: SyncDependencies, options: SyncOptio
     for (const job of options.jobs) {
       if (stopping()) return;
       stats.startJob(job, await database.countRows(job, options.query));
-      yield* copyTasks(job, options, { database, stats, signal, journal, inventoryFresh: inventoried !== undefined });
+      yield* copyTasks(job, options, { database, stats, signal: halt.signal, journal, inventoryFresh: inventoried !== undefined });
       handedOut.add(job);
       finishWhenIdle(job);
     }
@@ -111,6 +133,9 @@ export async function runSync(dependencies: SyncDependencies, options: SyncOptio
       everyJobsTasks(),
       options.concurrency,
       async (task) => {
+        await started;
+        // Held while the storages were being checked, and a stop came meanwhile: the next run copies it.
+        if (stopping()) return;
         const event = await copyObject(task, context);
         if (abandoned) return;
         if (writing) journal.record(journalEntry(event), runId);
@@ -120,7 +145,10 @@ export async function runSync(dependencies: SyncDependencies, options: SyncOptio
       },
       stopping,
     );
-    if ((await untilDoneOrAbandoned(pool, signal, options.graceMs ?? defaultGraceMs)) === 'abandoned') {
+    const outcome = await untilDoneOrAbandoned(pool, signal, options.graceMs ?? defaultGraceMs);
+    // A run whose every key the journal settled handed no task out: its storages' checks still decide it.
+    await started;
+    if (outcome === 'abandoned') {
       abandoned = true;
       abandon.abort();
       const inFlight = stats.jobs().reduce((sum, counters) => sum + counters.inFlight, 0);

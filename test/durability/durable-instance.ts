@@ -93,11 +93,16 @@ export function perObjectRequests(requests: readonly RecordedRequest[]): Recorde
   return requests.filter((request) => /^\/[^/]+\/.+/.test(request.path) && !request.path.endsWith('/.mastodon-s3-sync-write-check'));
 }
 
+/** A listing of objects (the inventory, `orphans`), not the one-key listing of a storage check. */
+export function isObjectListing(request: RecordedRequest): boolean {
+  return request.method === 'GET' && /list-type=2/.test(request.query) && !/(^|&)max-keys=1(&|$)/.test(request.query);
+}
+
 /**
  * Misbehaves on `share` of the requests about objects and listings, but at
  * most `perPath` times for one path (any method), so that every object still
- * gets through within the retry budget however the dice fall. Bucket checks
- * (HeadBucket, the write probe) are left alone.
+ * gets through within the retry budget however the dice fall. Storage checks
+ * (the one-key listing, the write probe) are left alone.
  */
 export function boundedFaults(share: number, kinds: Fault[], perPath = 2, seed = 7): FaultPlan {
   let state = seed;
@@ -108,7 +113,7 @@ export function boundedFaults(share: number, kinds: Fault[], perPath = 2, seed =
   const seen = new Map<string, number>();
   return {
     choose(request) {
-      const isListing = request.method === 'GET' && /list-type=2/.test(request.query);
+      const isListing = isObjectListing(request);
       if (!isListing && perObjectRequests([request]).length === 0) return undefined;
       const key = `${request.path}?${isListing ? request.query : ''}`;
       if ((seen.get(key) ?? 0) >= perPath || next() >= share) return undefined;

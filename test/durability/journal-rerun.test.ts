@@ -2,14 +2,25 @@ import assert from 'node:assert/strict';
 import { rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { pino } from 'pino';
+import { UserError } from '../../src/errors.js';
+import { Journal } from '../../src/journal/journal.js';
+import { MastodonDatabase } from '../../src/mastodon/database.js';
+import { RunStats } from '../../src/stats/run-stats.js';
+import { S3Storage } from '../../src/storage/s3/s3-storage.js';
+import { runSync } from '../../src/sync/run-sync.js';
+import { defaultRetryPolicy } from '../../src/transfer/retry.js';
+import { s3rverStorageOptions } from '../../tools/local-s3/local-s3.js';
 import { runCli } from '../helpers/cli.js';
-import { jobSummary } from '../helpers/test-instance.js';
-import { createDurableInstance, perObjectRequests, type DurableInstance } from './durable-instance.js';
+import { destinationBucket, jobSummary, sourceBucket } from '../helpers/test-instance.js';
+import { createDurableInstance, isObjectListing, perObjectRequests, type DurableInstance } from './durable-instance.js';
 
 describe('the journal: a re-run asks neither storage about objects it already settled', () => {
   let instance: DurableInstance;
   let config: string;
   const rows = 60;
+  const stateFile = (): string => path.join(path.dirname(config), 'state.sqlite');
+  const silentLog = pino({ level: 'silent' });
 
   before(async () => {
     instance = await createDurableInstance({ rows });
@@ -29,7 +40,7 @@ describe('the journal: a re-run asks neither storage about objects it already se
       stderr: result.stderr,
       source: perObjectRequests(instance.sourceProxy.requests.slice(sourceStart)),
       destination: perObjectRequests(destinationRequests),
-      listings: destinationRequests.filter((request) => /list-type=2/.test(request.query)).length,
+      listings: destinationRequests.filter(isObjectListing).length,
     };
   }
 
@@ -57,6 +68,63 @@ describe('the journal: a re-run asks neither storage about objects it already se
     assert.match(second.stderr, new RegExp(`${rows * 2} objects settled by the state file`));
   });
 
+  test('a re-run reads its rows and the state file while the storages are being checked, and moves nothing before they pass', async () => {
+    const journal = Journal.open(stateFile());
+    const database = await MastodonDatabase.connect({ connectionString: instance.database.url });
+    const source = new S3Storage(s3rverStorageOptions(instance.sourceProxy.endpoint, sourceBucket));
+    const destination = new S3Storage(s3rverStorageOptions(instance.destinationProxy.endpoint, destinationBucket));
+    const scope = journal.scope(source.description, destination.description)!;
+    const runsBefore = scope.runs().length;
+    const requestsBefore = instance.sourceProxy.requests.length + instance.destinationProxy.requests.length;
+    const run = (stats: RunStats, ready: Promise<void>) =>
+      within(20_000, 'the run waited for its checks before reading its rows', runSync(
+        { database, source, destination, stats, log: silentLog, journal: scope, ready },
+        { jobs: ['media_attachments'], query: { batchSize: 7 }, concurrency: 4, dryRun: false, aclFor: () => undefined, defaultCacheControl: 'max-age=60', retry: defaultRetryPolicy },
+      ));
+    /** Settles once every row was read and every key settled by the journal: a run that waits for its checks before reading never gets there. */
+    const onceEverythingRead = (stats: RunStats): Promise<void> =>
+      new Promise((resolve) => stats.on('job', (counters) => counters.finishedAt !== undefined && counters.skipped === rows * 2 && resolve()));
+    try {
+      const stats = new RunStats();
+      const passed = await run(stats, onceEverythingRead(stats));
+      assert.equal(passed.status, 'completed');
+      assert.equal(stats.jobs()[0]?.skipped, rows * 2);
+      assert.equal(scope.runs().length, runsBefore + 1, 'the run is recorded once the checks have passed');
+
+      const refusing = new RunStats();
+      const refused = new UserError('[destination] access denied', 'storage.auth');
+      await assert.rejects(run(refusing, onceEverythingRead(refusing).then(() => Promise.reject(refused))), (error) => error === refused);
+      assert.equal(scope.runs().length, runsBefore + 1, 'storages that fail their checks leave no run in the state file');
+      assert.equal(instance.sourceProxy.requests.length + instance.destinationProxy.requests.length, requestsBefore, 'not one request went to either storage');
+    } finally {
+      journal.close();
+      await Promise.all([source.close(), destination.close(), database.close()]);
+    }
+  });
+
+  test('a re-run whose destination refuses its check is one line and exit 2, and the state file records no run', async () => {
+    const runs = (): number => {
+      const journal = Journal.open(stateFile(), { readonly: true });
+      try {
+        return journal.scope(`s3://${sourceBucket} at ${instance.sourceProxy.endpoint}`, `s3://${destinationBucket} at ${instance.destinationProxy.endpoint}`)!.runs().length;
+      } finally {
+        journal.close();
+      }
+    };
+    const before = runs();
+    instance.destinationProxy.setFaults({ choose: (request) => (request.method === 'GET' && /(^|&)max-keys=1(&|$)/.test(request.query) ? 'forbidden' : undefined) });
+    try {
+      const result = await runCli(['sync', '--config', config]);
+      assert.equal(result.code, 2, result.stderr);
+      assert.deepEqual(result.stderr.trim().split('\n').length, 1, result.stderr);
+      assert.match(result.stderr, /^mastodon-s3-sync: \[destination\] access denied when trying to reach bucket "new-media" .*AccessDenied/);
+      assert.equal(result.stdout, '', 'no summary');
+    } finally {
+      instance.destinationProxy.setFaults(undefined);
+    }
+    assert.equal(runs(), before);
+  });
+
   test('--inventory re-checks the journal against one listing: still no per-object request', async () => {
     const third = await run(['sync', '--config', config, '--json', '--inventory']);
     assert.equal(jobSummary(third.stdout, 'media_attachments').skipped, rows * 2);
@@ -81,3 +149,16 @@ describe('the journal: a re-run asks neither storage about objects it already se
     assert.equal(noState.listings, 0);
   });
 });
+
+/** `promise`, or a failure naming what went wrong if it has not settled within `ms`. */
+async function within<T>(ms: number, failure: string, promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`${failure} (nothing settled within ${ms} ms)`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -5,7 +5,7 @@ import { RunStats } from '../../stats/run-stats.js';
 import { resolveJobs } from '../../sync/plan.js';
 import { runSync, type InventoryMode } from '../../sync/run-sync.js';
 import { defaultRetryPolicy } from '../../transfer/retry.js';
-import { commandLogger, openDatabaseAndStorages, parseJobNames, type CommonOptions } from '../context.js';
+import { commandLogger, openDatabaseAndCheckStorages, parseJobNames, type CommonOptions } from '../context.js';
 import { createDisplay } from '../progress.js';
 import { RunDashboard, type DashboardFlags } from '../run-dashboard.js';
 import { aclFor } from '../runtime-options.js';
@@ -82,13 +82,15 @@ export async function syncCommand(jobArguments: string[], options: SyncCommandOp
   const log = await commandLogger(options, dashboard.logSink(display.logSink));
   const journal: Journal | undefined = await openJournal(stateFile, dryRun ? 'read' : 'write');
   try {
-    const { database, source, destination } = await openDatabaseAndStorages(
+    const { database, source, destination, checked } = await openDatabaseAndCheckStorages(
       // --concurrency sizes the socket pools too, not just the transfers in flight.
       options.concurrency === undefined ? config : { ...config, sync: { ...config.sync, concurrency: options.concurrency } },
       dryRun ? 'read' : 'write',
     );
     try {
       const jobs = await resolveJobs(database, requestedJobs);
+      // A pair the state file does not know yet is entered in it only once both storages have passed their checks.
+      if (journal !== undefined && !journal.knowsScope(source.description, destination.description)) await checked;
       const scope = journalScope(journal, source, destination);
       if (options.retryFailed === true) requireJournal(scope === undefined ? undefined : journal, '--retry-failed');
       let sinceDate = since;
@@ -102,16 +104,23 @@ export async function syncCommand(jobArguments: string[], options: SyncCommandOp
         }
         sinceDate = new Date(mark - sinceLastMarginMs);
       }
-      log.info(
-        { jobs, source: source.description, destination: destination.description, dryRun, state: stateFile ?? null, since: sinceDate?.toISOString() },
-        `${dryRun ? 'dry run: ' : ''}${options.retryFailed === true ? 'retrying failed and missing keys of' : 'copying'} ${jobs.join(', ')} from ${source.description} to ${destination.description}` +
-          (sinceDate !== undefined ? `, rows changed since ${sinceDate.toISOString()}` : '') +
-          (options.localOnly === true ? ', leaving out cache/' : ''),
-      );
-
       const stats = new RunStats();
-      const dashboardUrl = await dashboard.start(options, config, stats);
-      if (dashboardUrl !== undefined) log.info(`dashboard at ${dashboardUrl}`);
+      let dashboardUrl: string | undefined;
+      let running = true;
+      // Nothing is shown before the storages have passed their checks: a bad bucket is the one line the admin sees.
+      const ready = checked.then(async () => {
+        if (!running) return;
+        log.info(
+          { jobs, source: source.description, destination: destination.description, dryRun, state: stateFile ?? null, since: sinceDate?.toISOString() },
+          `${dryRun ? 'dry run: ' : ''}${options.retryFailed === true ? 'retrying failed and missing keys of' : 'copying'} ${jobs.join(', ')} from ${source.description} to ${destination.description}` +
+            (sinceDate !== undefined ? `, rows changed since ${sinceDate.toISOString()}` : '') +
+            (options.localOnly === true ? ', leaving out cache/' : ''),
+        );
+        dashboardUrl = await dashboard.start(options, config, stats);
+        if (dashboardUrl !== undefined) log.info(`dashboard at ${dashboardUrl}`);
+        display.attach(stats, log);
+      });
+      ready.catch(() => undefined);
       const stop = new AbortController();
       const graceSeconds = options.gracePeriod ?? defaultGraceSeconds;
       const onSignal = (signal: NodeJS.Signals): void => {
@@ -124,11 +133,10 @@ export async function syncCommand(jobArguments: string[], options: SyncCommandOp
         stop.abort();
       };
       process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
-      display.attach(stats, log);
       let result;
       try {
         result = await runSync(
-          { database, source, destination, stats, log, signal: stop.signal, ...(scope !== undefined ? { journal: scope } : {}) },
+          { database, source, destination, stats, log, signal: stop.signal, ready, ...(scope !== undefined ? { journal: scope } : {}) },
           {
             jobs,
             query: {
@@ -149,6 +157,7 @@ export async function syncCommand(jobArguments: string[], options: SyncCommandOp
           },
         );
       } finally {
+        running = false;
         display.stop();
         process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
         // Everything learned is on disk before the summary: a kill from here on loses nothing.

@@ -10,7 +10,7 @@ export interface S3Location {
 }
 
 /**
- * Turns a failed HeadBucket (or write probe) into one line the admin can act
+ * Turns a failed check listing (or write probe) into one line the admin can act
  * on. Only the bucket, region and endpoint are named: never a key or secret.
  */
 export function checkFailure(error: unknown, location: S3Location, action: 'reach' | 'write to'): UserError {

@@ -3,7 +3,6 @@ import {
   CopyObjectCommand,
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
-  HeadBucketCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   type PutObjectCommandInput,
@@ -61,16 +60,28 @@ export class S3Storage implements Storage {
     return this.#options.bucket;
   }
 
+  /**
+   * A one-key listing rather than HeadBucket: it needs the same permission
+   * (s3:ListBucket), and a refusal comes with its code (NoSuchBucket,
+   * InvalidAccessKeyId, SignatureDoesNotMatch, AccessDenied...) where a HEAD
+   * answer has no body to tell them apart. In write mode the write probe goes
+   * out at the same time; the listing's failure is the one reported.
+   */
   async check(mode: 'read' | 'write'): Promise<void> {
+    const listing = this.#client.send(
+      new ListObjectsV2Command({ Bucket: this.bucket, MaxKeys: 1, ...(this.#prefix.value !== '' ? { Prefix: this.#prefix.value } : {}) }),
+    );
+    const probe = mode === 'write' ? this.#probeWrite() : Promise.resolve();
+    probe.catch(() => undefined);
     try {
-      await this.#client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+      await listing;
     } catch (error) {
       throw checkFailure(error, this.#location, 'reach');
     }
-    if (mode === 'write') await this.#probeWrite();
+    await probe;
   }
 
-  /** HeadBucket only proves the key may list; a read-only key would otherwise fail on every object of the run. */
+  /** A listing only proves the key may list; a read-only key would otherwise fail on every object of the run. */
   async #probeWrite(): Promise<void> {
     const target = { Bucket: this.bucket, Key: this.#prefix.add(writeProbeKey) };
     try {
