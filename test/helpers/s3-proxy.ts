@@ -21,9 +21,10 @@ export interface RecordedRequest {
 /** `delay` is no fault: the request is forwarded, 50 ms late (a slow link, so that a run takes time). */
 export type Fault = 'slow-down' | 'internal-error' | 'reset' | 'stall' | 'forbidden' | 'delay';
 
-/** No fault either: the request is forwarded once `until` settles (a transfer the test keeps in flight). */
+/** The request waits until `until` settles, then is forwarded (a transfer the test keeps in flight), or meets `then`. */
 export interface Hold {
   until: Promise<unknown>;
+  then?: Exclude<Fault, 'delay'>;
 }
 
 export interface FaultPlan {
@@ -92,15 +93,10 @@ export async function startS3Proxy(target: string, options: S3ProxyOptions = {})
       setTimeout(forward, 50);
       return;
     }
-    if (typeof fault === 'object') {
-      request.pause();
-      void fault.until.then(forward, forward);
-      return;
-    }
-    if (fault !== undefined) {
-      faults.push(fault);
+    const misbehave = (kind: Exclude<Fault, 'delay'>): void => {
+      faults.push(kind);
       request.resume();
-      switch (fault) {
+      switch (kind) {
         case 'slow-down':
           response.writeHead(503, { 'content-type': 'application/xml' }).end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>');
           return;
@@ -120,7 +116,14 @@ export async function startS3Proxy(target: string, options: S3ProxyOptions = {})
           // Never answer: the client's own timeout must fire. The socket is destroyed on close().
           return;
       }
+    };
+    if (typeof fault === 'object') {
+      request.pause();
+      const release = (): void => (fault.then === undefined ? forward() : misbehave(fault.then));
+      void fault.until.then(release, release);
+      return;
     }
+    if (fault !== undefined) return misbehave(fault);
     forward();
   };
   const server = http.createServer(handle);

@@ -321,6 +321,38 @@ describe('S3Storage', () => {
       }
     });
 
+    test('a key that may write but not list fails the check, and its write probe is deleted before the check answers', async () => {
+      const bucket = await newBucket();
+      const proxy = await startS3Proxy(server.endpoint);
+      let deleteArrived: () => void = () => undefined;
+      const probeWritten = new Promise<void>((resolve) => (deleteArrived = resolve));
+      let listingRefused: () => void = () => undefined;
+      const refused = new Promise<void>((resolve) => (listingRefused = resolve));
+      proxy.setFaults({
+        choose(request) {
+          // The listing is refused only once the probe is written, and the probe's delete goes on only after that
+          // refusal: a check that gave up at once would leave the probe behind.
+          if (request.method === 'GET' && /(^|&)max-keys=1(&|$)/.test(request.query)) return { until: probeWritten.then(() => listingRefused()), then: 'forbidden' };
+          if (request.method === 'DELETE') {
+            deleteArrived();
+            return { until: refused.then(() => new Promise((resolve) => setTimeout(resolve, 100))) };
+          }
+          return undefined;
+        },
+      });
+      const storage = storageFor(bucket, { endpoint: proxy.endpoint, secretAccessKey: 'S3RVER-SECRET' });
+      try {
+        await assert.rejects(storage.check('write'), expectUserError('storage.auth', proxy.endpoint, 'list'));
+        // As the CLI does after a failed check: a delete still on its way would die with the connections.
+        await storage.close();
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        assert.deepEqual(await listTestKeys(admin, bucket), [], 'no probe left in the bucket');
+      } finally {
+        await storage.close();
+        await proxy.close();
+      }
+    });
+
     test('check(write) writes and deletes a probe, leaving the bucket as it was', async () => {
       const bucket = await newBucket();
       await putTestObject(admin, bucket, 'existing.txt', 'x');

@@ -76,6 +76,8 @@ export class S3Storage implements Storage {
     try {
       await listing;
     } catch (error) {
+      // A key that may write but not list must not leave the probe behind: its delete finishes first.
+      await probe.catch(() => undefined);
       throw checkFailure(error, this.#location, 'reach');
     }
     await probe;
