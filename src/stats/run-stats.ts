@@ -169,6 +169,11 @@ export class RunStats extends EventEmitter<RunStatsEvents> {
     return [...this.#jobs.values()];
   }
 
+  /** One job's counters, once it has started. */
+  job(name: string): Readonly<JobCounters> | undefined {
+    return this.#jobs.get(name);
+  }
+
   get failed(): number {
     return this.jobs().reduce((sum, counters) => sum + counters.failed, 0);
   }

@@ -116,7 +116,7 @@ export async function runSync(dependencies: SyncDependencies, options: SyncOptio
   const handedOut = new Set<string>();
   const finishWhenIdle = (job: string): void => {
     if (!handedOut.has(job)) return;
-    const counters = stats.jobs().find((candidate) => candidate.job === job);
+    const counters = stats.job(job);
     if (counters !== undefined && counters.finishedAt === undefined && counters.inFlight === 0) stats.finishJob(job);
   };
   async function* everyJobsTasks(): AsyncGenerator<CopyTask> {
