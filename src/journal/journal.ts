@@ -68,26 +68,30 @@ export class Journal {
     return new Journal(file, db, options);
   }
 
+  /** Whether the file has a scope for this pair already (`scope()` would create one). */
+  knowsScope(source: string, destination: string): boolean {
+    return this.#scopeId(source, destination) !== undefined;
+  }
+
   /**
    * The state of one source → destination pair, identified by the storages'
    * descriptions. Read-only journals return undefined for a pair never recorded.
    */
-  /** Whether the file has a scope for this pair already (`scope()` would create one). */
-  knowsScope(source: string, destination: string): boolean {
-    return this.#db.prepare('SELECT 1 FROM scopes WHERE source = ? AND destination = ?').get(source, destination) !== undefined;
-  }
-
   scope(source: string, destination: string): JournalScope | undefined {
-    const find = this.#db.prepare('SELECT id FROM scopes WHERE source = ? AND destination = ?');
-    let row = find.get(source, destination) as { id: number } | undefined;
-    if (row === undefined) {
+    let id = this.#scopeId(source, destination);
+    if (id === undefined) {
       if (this.readonly) return undefined;
       this.#write(() => this.#db.prepare('INSERT INTO scopes (source, destination, created_at) VALUES (?, ?, ?)').run(source, destination, Date.now()));
-      row = find.get(source, destination) as { id: number };
+      id = this.#scopeId(source, destination)!;
     }
-    const scope = new JournalScope(this.#db, row.id, { ...this.#options, readonly: this.readonly, file: this.file });
+    const scope = new JournalScope(this.#db, id, { ...this.#options, readonly: this.readonly, file: this.file });
     this.#scopes.add(scope);
     return scope;
+  }
+
+  #scopeId(source: string, destination: string): number | undefined {
+    const row = this.#db.prepare('SELECT id FROM scopes WHERE source = ? AND destination = ?').get(source, destination) as { id: number } | undefined;
+    return row?.id;
   }
 
   /** Every pair the file knows, for `report` when no config names one. */

@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { binPath, type CliResult } from '../helpers/cli.js';
 import { insertMediaAttachment } from '../helpers/postgres.js';
-import { startS3Proxy, type Fault, type FaultPlan, type RecordedRequest, type S3Proxy } from '../helpers/s3-proxy.js';
+import { isCheckListing, startS3Proxy, type Fault, type FaultPlan, type RecordedRequest, type S3Proxy } from '../helpers/s3-proxy.js';
 import { s3rverCredentials } from '../helpers/s3-server.js';
 import { createTestInstance, destinationBucket, sourceBucket, type TestInstance } from '../helpers/test-instance.js';
 
@@ -95,7 +95,7 @@ export function perObjectRequests(requests: readonly RecordedRequest[]): Recorde
 
 /** A listing of objects (the inventory, `orphans`), not the one-key listing of a storage check. */
 export function isObjectListing(request: RecordedRequest): boolean {
-  return request.method === 'GET' && /list-type=2/.test(request.query) && !/(^|&)max-keys=1(&|$)/.test(request.query);
+  return request.method === 'GET' && /list-type=2/.test(request.query) && !isCheckListing(request);
 }
 
 /**

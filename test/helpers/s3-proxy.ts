@@ -18,6 +18,11 @@ export interface RecordedRequest {
   headers: http.IncomingHttpHeaders;
 }
 
+/** The one-key listing (`max-keys=1`) a storage check sends, not a listing of objects. */
+export function isCheckListing(request: RecordedRequest): boolean {
+  return request.method === 'GET' && /(^|&)max-keys=1(&|$)/.test(request.query);
+}
+
 /** `delay` is no fault: the request is forwarded, 50 ms late (a slow link, so that a run takes time). */
 export type Fault = 'slow-down' | 'internal-error' | 'reset' | 'stall' | 'forbidden' | 'delay';
 

@@ -13,7 +13,7 @@ import { FsStorage } from '../../src/storage/fs/fs-storage.js';
 import { encodeCopySource } from '../../src/storage/s3/copy-source.js';
 import { partSizeFor, S3Storage } from '../../src/storage/s3/s3-storage.js';
 import type { S3StorageOptions } from '../../src/storage/storage-options.js';
-import { startS3Proxy } from '../helpers/s3-proxy.js';
+import { isCheckListing, startS3Proxy } from '../helpers/s3-proxy.js';
 import { createTestBucket, getTestObject, listTestKeys, putTestObject, s3ClientFor, s3rverCredentials, startS3Server, type S3Server } from '../helpers/s3-server.js';
 import { s3rverStorageOptions } from '../../tools/local-s3/local-s3.js';
 import { runStorageContract } from './storage-contract.js';
@@ -332,7 +332,7 @@ describe('S3Storage', () => {
         choose(request) {
           // The listing is refused only once the probe is written, and the probe's delete goes on only after that
           // refusal: a check that gave up at once would leave the probe behind.
-          if (request.method === 'GET' && /(^|&)max-keys=1(&|$)/.test(request.query)) return { until: probeWritten.then(() => listingRefused()), then: 'forbidden' };
+          if (isCheckListing(request)) return { until: probeWritten.then(() => listingRefused()), then: 'forbidden' };
           if (request.method === 'DELETE') {
             deleteArrived();
             return { until: refused.then(() => new Promise((resolve) => setTimeout(resolve, 100))) };
