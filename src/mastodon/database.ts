@@ -5,6 +5,7 @@ import { jobSchema, joinTables, type JobSchema, type TableColumns } from './job-
 import { jobModels } from './models.js';
 import { jobNames, type JobName, type Row } from './object-ref.js';
 import { countSql, selectPageSql, type SqlQuery } from './row-sql.js';
+import { StreamedPage } from './streamed-page.js';
 
 export interface DatabaseOptions {
   /** A `postgres://` URL. node-postgres lets its parts win over the separate fields below. */
@@ -26,7 +27,7 @@ export interface RowQuery {
   limit?: number;
   /** Only rows whose `updated_at` or any `<att>_updated_at` is later: delta syncs. */
   since?: Date;
-  /** Rows per page. @defaultValue 5000 */
+  /** Rows per page (one query each). @defaultValue 5000 */
   batchSize?: number;
   /** Resume after this row id (decimal string). */
   afterId?: string;
@@ -116,28 +117,32 @@ export class MastodonDatabase {
   }
 
   /**
-   * The job's rows that reference at least one file, in id order, one page per item. The next
-   * page is asked for before this one is yielded, so the server reads it while the caller works.
+   * The job's rows that reference at least one file, in id order, in batches as they arrive. A
+   * page is asked for as soon as the one before it has arrived, so the server reads it while the
+   * caller works through the rows before; never more than one page ahead of the caller.
    */
   async *rows(job: JobName, query: RowQuery = {}): AsyncGenerator<Row[], void, undefined> {
     const schema = await this.jobSchema(job);
-    const batchSize = positiveInteger(query.batchSize ?? defaultBatchSize, 'batchSize');
+    const pageSize = positiveInteger(query.batchSize ?? defaultBatchSize, 'batchSize');
     let remaining = query.limit === undefined ? Infinity : nonNegativeInteger(query.limit, 'limit');
-    const fetchPage = (afterId: string | undefined): { size: number; rows: Promise<Row[]> } => {
-      const size = Math.min(batchSize, remaining);
-      const rows = this.run(selectPageSql(schema, { afterId, since: query.since }, size), schema.model.table);
-      // Its failure belongs to the caller's next step; until then it must not count as unhandled.
-      rows.catch(() => undefined);
-      return { size, rows };
+    const readPage = (afterId: string | undefined): { size: number; page: StreamedPage } => {
+      const size = Math.min(pageSize, remaining);
+      const sql = selectPageSql(schema, { afterId, since: query.since }, size);
+      return { size, page: new StreamedPage(this.client, sql, (error) => queryError(error, this.target, schema.model.table)) };
     };
 
     const afterId = query.afterId === undefined ? undefined : decimalId(query.afterId);
-    let next = remaining > 0 ? fetchPage(afterId) : undefined;
-    while (next) {
-      const page = await next.rows;
-      remaining -= page.length;
-      next = page.length === next.size && remaining > 0 ? fetchPage(String(page[page.length - 1]?.['id'])) : undefined;
-      if (page.length > 0) yield page;
+    let current = remaining > 0 ? readPage(afterId) : undefined;
+    while (current) {
+      const { size, page } = current;
+      const next = page.ended.then((end) => {
+        remaining -= end.rows;
+        return end.rows === size && remaining > 0 ? readPage(end.lastId) : undefined;
+      });
+      // A failed page is reported by its batches; the caller may also stop before asking for the next.
+      next.catch(() => undefined);
+      yield* page.batches();
+      current = await next;
     }
   }
 

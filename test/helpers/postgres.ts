@@ -4,9 +4,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { createInstanceDatabase, serverSettings, type InstanceDatabase } from '../../tools/synthetic-instance/database.js';
+import { createInstanceDatabase, insertBulkMedia, serverSettings, type InstanceDatabase } from '../../tools/synthetic-instance/database.js';
 
-export { serverSettings };
+export { insertBulkMedia, serverSettings };
 
 /** Connected and writable (for building fixtures); drop() removes it even with other sessions on it. */
 export type ScratchDatabase = InstanceDatabase;

@@ -10,6 +10,7 @@ import {
   createStatusesTable,
   insertAccount,
   insertBackup,
+  insertBulkMedia,
   insertMediaAttachment,
   insertPreviewCard,
   insertRow,
@@ -123,6 +124,48 @@ test('a caller that stops after a page leaves the session usable, and close() ma
       assert.equal(page.length, 5);
       break;
     }
+  });
+});
+
+test('a page is handed on in batches of at most 500 rows, in id order', async () => {
+  await truncate('media_attachments', 'accounts');
+  await insertBulkMedia(scratch.client, 1234, 10);
+  await withDatabase(scratch.url, async (db) => {
+    const batches = await collect(db.rows('media_attachments', { batchSize: 5000 }));
+    assert.deepEqual(
+      batches.map((batch) => batch.length),
+      [500, 500, 234],
+    );
+    const read = ids(batches).map(BigInt);
+    assert.equal(new Set(read).size, 1234);
+    assert.ok(read.every((id, i) => i === 0 || id > read[i - 1]!), 'ids ascend across batches');
+  });
+});
+
+test("a page's first rows reach the caller while the rest are still on the way: a connection lost mid-page ends the rows with db.unreachable", async () => {
+  // Far more than the loopback socket buffers hold, in one page: a page read whole before its first
+  // row was handed on would arrive complete, and the lost connection would go unnoticed.
+  const total = 300_000;
+  await truncate('media_attachments', 'accounts');
+  await insertBulkMedia(scratch.client, total, 10);
+  await withDatabase(scratch.url, async (db) => {
+    const [session] = await db.query('SELECT pg_backend_pid() AS pid');
+    let read = 0;
+    await assert.rejects(
+      (async () => {
+        for await (const batch of db.rows('media_attachments', { batchSize: total + 1 })) {
+          if (read === 0) await scratch.client.query('SELECT pg_terminate_backend($1)', [session?.['pid']]);
+          read += batch.length;
+        }
+      })(),
+      (error: unknown) => {
+        assert.ok(error instanceof UserError, String(error));
+        assert.equal(error.code, 'db.unreachable');
+        assert.match(error.message, /^lost the connection to PostgreSQL at 127\.0\.0\.1:\d+: .* — check that the server is running, then resume$/);
+        return true;
+      },
+    );
+    assert.ok(read > 0 && read < total, `${read} of ${total} rows handed on before the error`);
   });
 });
 

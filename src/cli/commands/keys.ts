@@ -42,7 +42,7 @@ class ListingOutput {
   }
 
   /** False once the reader has gone. */
-  async write(data: Buffer): Promise<boolean> {
+  async write(data: string): Promise<boolean> {
     if (this.#error === undefined && !this.stream.write(data)) await once(this.stream, 'drain').catch(() => undefined);
     if (this.#error?.code === 'EPIPE') return false;
     if (this.#error !== undefined) throw this.#error;
@@ -50,17 +50,9 @@ class ListingOutput {
   }
 }
 
-/**
- * The keys as UTF-8 lines, encoded straight into one buffer: joining them into a string first
- * would keep thousands of intermediate strings alive for the garbage collector to copy.
- */
-function keyLines(refs: readonly ObjectRef[]): Buffer {
-  // UTF-8 takes at most 3 bytes per UTF-16 code unit; then the newline.
-  const lines = Buffer.allocUnsafe(refs.reduce((bytes, ref) => bytes + ref.key.length * 3 + 1, 0));
-  let length = 0;
-  for (const { key } of refs) {
-    length += lines.write(key, length);
-    lines[length++] = 0x0a;
-  }
-  return lines.subarray(0, length);
+/** The keys, a line each. */
+function keyLines(refs: readonly ObjectRef[]): string {
+  let lines = '';
+  for (const { key } of refs) lines += `${key}\n`;
+  return lines;
 }
