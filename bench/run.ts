@@ -1,16 +1,4 @@
-/**
- * npm run bench -- [--scale 10k] [--concurrency 64] [--seed bench] [--rows 1000000] [--big-mb 1024]
- *                  [--skip-big] [--skip-enumeration] [--skip-build] [--out docs/benchmarks.md] [--keep]
- *
- * One invocation, one machine, the same two local S3 endpoints (two s3rver processes), the same
- * key list and the same concurrency for every contender:
- *   1. this tool's first full copy      (the built CLI: node bin/mastodon-s3-sync.js sync --json)
- *   2. its re-run with everything present
- *   3. rclone copy --files-from <keys> --no-traverse, first copy and re-run (its own bucket)
- *   4. a bare SDK GET→PUT loop (bench/bare-copy.mjs), the practical limit
- * plus the peak RSS of copying one 1 GiB object, and DB enumeration over 1M rows.
- * Writes docs/benchmarks.md and docs/benchmarks.svg, and bench/results/latest.json.
- */
+/** `npm run bench`: this tool against rclone and two bare loops, on the same work, side by side. */
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -19,10 +7,10 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { S3Storage } from '../src/storage/s3/s3-storage.js';
 import { s3rverStorageOptions, startLocalS3, type LocalS3 } from '../tools/local-s3/local-s3.js';
+import { toolArguments } from '../tools/tool-arguments.js';
 import {
   createInstanceDatabase,
   generateInstance,
@@ -45,7 +33,25 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = path.join(root, 'bin', 'mastodon-s3-sync.js');
 const MiB = 1024 * 1024;
 
-const { values: flags } = parseArgs({
+const usage = `
+npm run bench -- [--scale 10k] [--concurrency 64] [--seed bench] [--repeat 1] [--quiet-timeout 180]
+                 [--rows 1000000] [--big-mb 1024] [--skip-big] [--skip-enumeration] [--skip-build]
+                 [--out docs/benchmarks.md] [--keep] [--render-only]
+
+One invocation, one machine, the same two local S3 endpoints (two s3rver processes), the same key
+list and the same concurrency for every contender:
+  1. this tool's first full copy (the built CLI: node bin/mastodon-s3-sync.js sync --json)
+  2. its re-run with everything present
+  3. rclone copy --files-from <keys> --no-traverse, first copy and re-run (its own bucket)
+  4. a bare SDK GET→PUT loop (bench/bare-copy.mjs), the practical limit, and a node:http loop
+plus the peak RSS of copying one 1 GiB object, and DB enumeration over 1M rows. --repeat N runs
+each contender N times round-robin (the table takes the median); --quiet-timeout waits up to N
+seconds for the machine to quiet down before each run; --render-only rewrites the report from
+bench/results/latest.json and bench/analysis.md.
+Writes docs/benchmarks.md and docs/benchmarks.svg, and bench/results/latest.json.
+`;
+
+const flags = toolArguments('bench', usage, {
   options: {
     scale: { type: 'string', default: '10k' },
     seed: { type: 'string', default: 'bench' },

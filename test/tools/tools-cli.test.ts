@@ -31,6 +31,24 @@ async function databaseExists(name: string): Promise<boolean> {
   }
 }
 
+test('the npm run tools print their usage for --help, and a mistyped option is one line and exit 2 before anything starts', async () => {
+  const tools = [
+    ['generate', 'tools/synthetic-instance/cli.ts'],
+    ['local-s3', 'tools/local-s3/cli.ts'],
+    ['demo', 'tools/demo/demo.ts'],
+    ['bench', 'bench/run.ts'],
+  ] as const;
+  for (const [tool, script] of tools) {
+    const help = await run(script, ['--help']);
+    assert.equal(help.code, 0, help.stderr);
+    assert.ok(help.stdout.startsWith(`npm run ${tool} -- [`), `${tool} --help printed: ${help.stdout}`);
+    const typo = await run(script, ['--sclae', '1k']);
+    assert.equal(typo.code, 2, typo.stderr);
+    assert.equal(typo.stderr, `${tool}: Unknown option '--sclae' — npm run ${tool} -- --help lists the options\n`);
+    assert.equal(typo.stdout, '');
+  }
+});
+
 test('generate with no S3 endpoint listening: one line naming the endpoint and local-s3, exit 2, no database made', async () => {
   const port = await freePort();
   const name = `mss_gen_fail_${process.pid}`;

@@ -1,28 +1,30 @@
-/**
- * npm run demo -- [--scale 1000] [--seed demo] [--concurrency 8] [--ui-port 5555] [--no-ui]
- *
- * One command that shows the tool working without a Mastodon server: a throwaway database
- * on the local PostgreSQL (127.0.0.1:5432; scripts/ensure-services.sh starts or installs it),
- * two local S3 endpoints (s3rver), a generated instance, and a full sync with the dashboard.
- * Ctrl-C stops everything and removes it all: the database, the S3 data, the temp directory.
- */
+/** `npm run demo`: the tool at work without a Mastodon server. */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { S3Storage } from '../../src/storage/s3/s3-storage.js';
 import { s3rverStorageOptions, startLocalS3, type LocalS3 } from '../local-s3/local-s3.js';
+import { toolArguments } from '../tool-arguments.js';
 import { createInstanceDatabase, generateInstance, landmarks, parseScale, planSummary, serverSettings, type InstanceDatabase } from '../synthetic-instance/index.js';
 
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const bin = path.join(root, 'bin', 'mastodon-s3-sync.js');
 
-const { values: flags } = parseArgs({
+const usage = `
+npm run demo -- [--scale 1000] [--seed demo] [--concurrency 8] [--ui-port 5555] [--no-ui]
+
+One command that shows the tool working without a Mastodon server: a throwaway database on the
+local PostgreSQL (127.0.0.1:5432; scripts/ensure-services.sh starts or installs it), two local S3
+endpoints (s3rver), a generated instance, and a full sync with the dashboard. Ctrl-C stops
+everything and removes it all: the database, the S3 data, the temp directory.
+`;
+
+const flags = toolArguments('demo', usage, {
   options: {
     scale: { type: 'string', default: '1000' },
     seed: { type: 'string', default: 'demo' },

@@ -1,12 +1,15 @@
-/**
- * npm run local-s3 -- [--port 4568] [--bucket media ...] [--directory DIR]: a local S3 endpoint
- * (s3rver) to try the tool or the generator without a cloud account. Runs until Ctrl-C; without
- * --directory its objects live in a temporary directory that Ctrl-C removes.
- */
-import { parseArgs } from 'node:util';
+/** `npm run local-s3`: a local S3 endpoint (s3rver). */
+import { toolArguments } from '../tool-arguments.js';
 import { s3rverCredentials, s3rverRegion, startLocalS3 } from './local-s3.js';
 
-const { values } = parseArgs({
+const usage = `
+npm run local-s3 -- [--port 4568] [--bucket media ...] [--directory DIR]
+
+A local S3 endpoint (s3rver) to try the tool or the generator without a cloud account. Runs until
+Ctrl-C; without --directory its objects live in a temporary directory that Ctrl-C removes.
+`;
+
+const values = toolArguments('local-s3', usage, {
   options: {
     port: { type: 'string', default: '4568' },
     bucket: { type: 'string', multiple: true, default: ['media'] },

@@ -1,24 +1,26 @@
-/**
- * npm run generate -- [options]: fills a Mastodon database and a source storage with a
- * synthetic instance.
- *
- *   --scale 10k              about how many objects the rows reference (1k, 10k, 100k...)
- *   --seed demo              same seed, same instance
- *   --no-anomalies           no misplaced/missing objects, no legacy names (the bench's mode)
- *   --database-url URL       an existing database holding the Mastodon schema
- *   --create-database NAME   or: create it on 127.0.0.1:5432 (PG* variables apply) and load the schema
- *   --s3-endpoint URL --bucket NAME [--access-key-id K --secret-access-key S --region R]
- *   --fs DIR                 or: write the objects into a directory laid out like public/system
- *   --concurrency 16         uploads in flight
- *   --manifest FILE          write the plan's keys (referenced, orphans, absent, misplaced) as JSON
- */
+/** `npm run generate`: a synthetic instance in a Mastodon database and a source storage. */
 import { mkdir, writeFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { createStorage } from '../../src/storage/create-storage.js';
+import { toolArguments } from '../tool-arguments.js';
 import { createInstanceDatabase, generateInstance, parseScale, planSummary } from './index.js';
 
-const { values } = parseArgs({
+const usage = `
+npm run generate -- [options]: fills a Mastodon database and a source storage with a
+synthetic instance.
+
+  --scale 10k              about how many objects the rows reference (1k, 10k, 100k...)
+  --seed demo              same seed, same instance
+  --no-anomalies           no misplaced/missing objects, no legacy names (the bench's mode)
+  --database-url URL       an existing database holding the Mastodon schema
+  --create-database NAME   or: create it on 127.0.0.1:5432 (PG* variables apply) and load the schema
+  --s3-endpoint URL --bucket NAME [--access-key-id K --secret-access-key S --region R]
+  --fs DIR                 or: write the objects into a directory laid out like public/system
+  --concurrency 16         uploads in flight
+  --manifest FILE          write the plan's keys (referenced, orphans, absent, misplaced) as JSON
+`;
+
+const values = toolArguments('generate', usage, {
   options: {
     scale: { type: 'string', default: '1k' },
     seed: { type: 'string', default: 'mastodon-s3-sync' },
