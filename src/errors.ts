@@ -9,8 +9,10 @@ export class UserError extends Error {
     message: string,
     /** Stable machine-readable code, e.g. `config.unknown-key`, `db.unreachable`. */
     readonly code: string,
+    /** The failure behind it, for a caller deciding whether to try again; never printed. */
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
   }
 }
 

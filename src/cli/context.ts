@@ -4,7 +4,9 @@ import { UserError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import type { MastodonDatabase } from '../mastodon/database.js';
 import { isJobName, jobNames, type JobName } from '../mastodon/object-ref.js';
+import { isTransientError } from '../storage/errors.js';
 import type { Storage } from '../storage/storage.js';
+import { RetriesExhausted, withRetry, type RetryPolicy } from '../transfer/retry.js';
 import { databaseThroughTunnel, tunnelOptionsFromConfig, tunnelTargetFromDatabase } from '../tunnel/tunnel-config.js';
 import { databaseOptions, storageOptions } from './runtime-options.js';
 
@@ -87,12 +89,28 @@ async function createStorages(config: Config): Promise<{ source: Storage; destin
 }
 
 async function checkStorages({ source, destination }: { source: Storage; destination: Storage }, destinationMode: 'read' | 'write'): Promise<void> {
-  const checks = await Promise.allSettled([source.check('read'), destination.check(destinationMode)]);
+  const checks = await Promise.allSettled([checkStorage(source, 'read'), checkStorage(destination, destinationMode)]);
   const failed = checks.findIndex((check) => check.status === 'rejected');
   if (failed === -1) return;
   const reason = (checks[failed] as PromiseRejectedResult).reason as unknown;
   // Both sides are often on one provider: the admin must know which section to correct.
   throw reason instanceof UserError ? new UserError(`${failed === 0 ? '[source]' : '[destination]'} ${reason.message}`, reason.code) : reason;
+}
+
+/**
+ * A check that met a 5xx, throttling or a dropped connection is tried again, as every request of a
+ * run would be; a refusal (credentials, bucket, region) or an endpoint that cannot be reached at all
+ * is a config error and reported at once.
+ */
+const checkRetry: RetryPolicy = { attempts: 3, baseDelayMs: 250, maxDelayMs: 2000 };
+
+async function checkStorage(storage: Storage, mode: 'read' | 'write'): Promise<void> {
+  const mayPass = (error: unknown): boolean => error instanceof UserError && error.code === 'storage.unusable' && isTransientError(error.cause);
+  try {
+    await withRetry(() => storage.check(mode), checkRetry, mayPass);
+  } catch (error) {
+    throw error instanceof RetriesExhausted ? error.lastError : error;
+  }
 }
 
 /** The database and both storages, the storages' checks still running. */

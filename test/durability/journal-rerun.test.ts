@@ -113,6 +113,7 @@ describe('the journal: a re-run asks neither storage about objects it already se
       }
     };
     const before = runs();
+    const checksBefore = instance.destinationProxy.requests.filter(isCheckListing).length;
     instance.destinationProxy.setFaults({ choose: (request) => (isCheckListing(request) ? 'forbidden' : undefined) });
     try {
       const result = await runCli(['sync', '--config', config]);
@@ -120,10 +121,44 @@ describe('the journal: a re-run asks neither storage about objects it already se
       assert.deepEqual(result.stderr.trim().split('\n').length, 1, result.stderr);
       assert.match(result.stderr, /^mastodon-s3-sync: \[destination\] access denied when trying to reach bucket "new-media" .*AccessDenied/);
       assert.equal(result.stdout, '', 'no summary');
+      assert.equal(instance.destinationProxy.requests.filter(isCheckListing).length - checksBefore, 1, 'a refusal is not tried again');
     } finally {
       instance.destinationProxy.setFaults(undefined);
     }
     assert.equal(runs(), before);
+  });
+
+  test('a check answered with a 5xx is tried again and the run goes on; one that keeps failing is one line after three tries', async () => {
+    const checksSent = (): number => instance.destinationProxy.requests.filter(isCheckListing).length;
+    let before = checksSent();
+    let failedOnce = false;
+    instance.destinationProxy.setFaults({
+      choose: (request) => {
+        if (!isCheckListing(request) || failedOnce) return undefined;
+        failedOnce = true;
+        return 'slow-down';
+      },
+    });
+    try {
+      const result = await runCli(['sync', '--config', config, '--json']);
+      assert.equal(result.code, 0, result.stderr);
+      assert.ok(result.stdout.includes('"summary"'), 'the run went on to its summary');
+      assert.equal(checksSent() - before, 2, 'the 503 SlowDown, then the check that passed');
+    } finally {
+      instance.destinationProxy.setFaults(undefined);
+    }
+
+    before = checksSent();
+    instance.destinationProxy.setFaults({ choose: (request) => (isCheckListing(request) ? 'internal-error' : undefined) });
+    try {
+      const result = await runCli(['sync', '--config', config]);
+      assert.equal(result.code, 2, result.stderr);
+      assert.equal(result.stderr, `mastodon-s3-sync: [destination] cannot use bucket "${destinationBucket}" at ${instance.destinationProxy.endpoint} (500 InternalError)\n`);
+      assert.equal(result.stdout, '', 'no summary');
+      assert.equal(checksSent() - before, 3);
+    } finally {
+      instance.destinationProxy.setFaults(undefined);
+    }
   });
 
   test('--inventory re-checks the journal against one listing: still no per-object request', async () => {

@@ -40,5 +40,5 @@ export function checkFailure(error: unknown, location: S3Location, action: 'reac
       'storage.no-bucket',
     );
   }
-  return new UserError(`cannot use bucket "${bucket}" at ${where} (${reason})`, 'storage.unusable');
+  return new UserError(`cannot use bucket "${bucket}" at ${where} (${reason})`, 'storage.unusable', { cause: error });
 }
