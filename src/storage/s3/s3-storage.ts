@@ -41,6 +41,8 @@ export class S3Storage implements Storage {
   readonly #objects: S3ObjectRequests;
   readonly #prefix: KeyPrefix;
   readonly #location: S3Location;
+  /** Which service's buckets this one is among: asked of every object, by canCopyFrom. */
+  readonly #service: string;
   /** Multipart uploads in flight, so that close() can abort them rather than leave their parts behind. */
   readonly #uploads = new Map<Upload, Promise<void>>();
 
@@ -52,6 +54,7 @@ export class S3Storage implements Storage {
     this.#objects = new S3ObjectRequests(this.#client, options, timeouts);
     const where = options.endpoint === undefined ? `AWS ${options.region}` : displayEndpoint(options.endpoint);
     this.#location = { bucket: options.bucket, region: options.region, where };
+    this.#service = s3Service(options.endpoint);
     const path = this.#prefix.value === '' ? options.bucket : `${options.bucket}/${this.#prefix.value.slice(0, -1)}`;
     this.description = `s3://${path} at ${where}`;
   }
@@ -199,7 +202,7 @@ export class S3Storage implements Storage {
     const mine = this.#options;
     const theirs = source.#options;
     return (
-      s3Service(mine.endpoint) === s3Service(theirs.endpoint) &&
+      this.#service === source.#service &&
       mine.region === theirs.region &&
       mine.accessKeyId === theirs.accessKeyId &&
       mine.secretAccessKey === theirs.secretAccessKey
