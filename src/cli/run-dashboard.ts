@@ -1,7 +1,14 @@
 import type { Config } from '../config/schema.js';
 import type { RunStats } from '../stats/run-stats.js';
+import { assertSafeBinding } from '../web/access.js';
 import type { Dashboard } from '../web/index.js';
 import { LogTail, teeToLogTail } from '../web/log-tail.js';
+
+interface DashboardBinding {
+  host: string;
+  port: number;
+  token: string | undefined;
+}
 
 export interface DashboardFlags {
   ui?: boolean;
@@ -15,12 +22,26 @@ export interface DashboardFlags {
 /** The dashboard of an in-process run, when --ui asks for it: it watches `stats` and a tail of the log. */
 export class RunDashboard {
   readonly #logTail = new LogTail();
+  readonly #binding: DashboardBinding | undefined;
   #dashboard: Dashboard | undefined;
 
-  private constructor(readonly enabled: boolean) {}
+  private constructor(binding: DashboardBinding | undefined) {
+    this.#binding = binding;
+  }
 
-  static for(flags: DashboardFlags): RunDashboard {
-    return new RunDashboard(flags.ui === true);
+  /**
+   * A dashboard that would listen where other machines can reach it without a token is refused
+   * here, before the run opens anything: one line, not a run that fails after its checks.
+   */
+  static for(flags: DashboardFlags, config: Config): RunDashboard {
+    if (flags.ui !== true) return new RunDashboard(undefined);
+    const binding = { host: flags.uiHost ?? config.ui.host, port: flags.uiPort ?? config.ui.port, token: flags.uiToken ?? config.ui.token };
+    assertSafeBinding(binding.host, binding.token);
+    return new RunDashboard(binding);
+  }
+
+  get enabled(): boolean {
+    return this.#binding !== undefined;
   }
 
   /** Where log lines should go: the display's sink, and the tail the page shows. */
@@ -28,17 +49,11 @@ export class RunDashboard {
     return this.enabled ? teeToLogTail(displaySink, this.#logTail) : displaySink;
   }
 
-  async start(flags: DashboardFlags, config: Config, stats: RunStats): Promise<string | undefined> {
-    if (!this.enabled) return undefined;
+  async start(stats: RunStats): Promise<string | undefined> {
+    if (this.#binding === undefined) return undefined;
     // fastify and prom-client (30 MiB) are loaded only when the dashboard is asked for.
     const { runStatsSource, startDashboard } = await import('../web/index.js');
-    this.#dashboard = await startDashboard({
-      source: runStatsSource(stats),
-      logTail: this.#logTail,
-      host: flags.uiHost ?? config.ui.host,
-      port: flags.uiPort ?? config.ui.port,
-      token: flags.uiToken ?? config.ui.token,
-    });
+    this.#dashboard = await startDashboard({ source: runStatsSource(stats), logTail: this.#logTail, ...this.#binding });
     return this.#dashboard.url;
   }
 

@@ -9,7 +9,7 @@ import type { SqlQuery } from './row-sql.js';
  * was a third of the client's CPU. Handed on as they arrive, a few hundred rows at a time, a row
  * is garbage before the next scavenge.
  */
-export const rowsPerBatch = 500;
+const rowsPerBatch = 500;
 
 export interface PageEnd {
   /** Rows the page held. */

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -155,6 +157,30 @@ describe('bad input gets one clear line and exit code 2', () => {
   test('the same location as source and destination', async () => {
     const config = await instance.writeConfig({ destination: { type: 's3', endpoint: instance.sourceServer.endpoint, region: 'us-east-1', bucket: 'old-media', access_key_id: 'S3RVER', secret_access_key: 'S3RVER' } });
     assertOneLineError(await runCli(['sync', '--config', config]), /same location/);
+  });
+
+  test('a dashboard that other machines could reach without a token is refused before anything is opened', async () => {
+    // The database is unreachable too: the dashboard's refusal has to come first, before any connection.
+    const config = await instance.writeConfig({ database: { url: 'postgres://mastodon:hunter2@127.0.0.1:1/mastodon' } }, 'open-dashboard.ini');
+    assertOneLineError(
+      await runCli(['sync', '--config', config, '--ui', '--ui-host', '0.0.0.0']),
+      /: the dashboard would listen on 0\.0\.0\.0, which other machines can reach: pass --ui-token TOKEN/,
+    );
+  });
+
+  test('a dashboard port in use is one line, with no run announced before it', async () => {
+    const taken = createServer();
+    taken.listen(0, '127.0.0.1');
+    await once(taken, 'listening');
+    try {
+      const { port } = taken.address() as AddressInfo;
+      const config = await instance.writeConfig();
+      const result = await runCli(['sync', '--config', config, '--ui', '--ui-port', String(port)]);
+      assertOneLineError(result, new RegExp(`: the dashboard cannot listen on 127\\.0\\.0\\.1:${port}: the port is in use; pass --ui-port`));
+      assert.equal(result.stdout, '');
+    } finally {
+      taken.close();
+    }
   });
 
   test('nothing was written by any failed run', async () => {

@@ -78,7 +78,7 @@ export async function syncCommand(jobArguments: string[], options: SyncCommandOp
 
   const interactive = process.stderr.isTTY === true && options.json !== true;
   const display = await createDisplay(interactive);
-  const dashboard = RunDashboard.for(options);
+  const dashboard = RunDashboard.for(options, config);
   const log = await commandLogger(options, dashboard.logSink(display.logSink));
   const journal: Journal | undefined = await openJournal(stateFile, dryRun ? 'read' : 'write');
   try {
@@ -110,13 +110,14 @@ export async function syncCommand(jobArguments: string[], options: SyncCommandOp
       // Nothing is shown before the storages have passed their checks: a bad bucket is the one line the admin sees.
       const ready = checked.then(async () => {
         if (!running) return;
+        // First, so that a port in use is the one line the admin sees.
+        dashboardUrl = await dashboard.start(stats);
         log.info(
           { jobs, source: source.description, destination: destination.description, dryRun, state: stateFile ?? null, since: sinceDate?.toISOString() },
           `${dryRun ? 'dry run: ' : ''}${options.retryFailed === true ? 'retrying failed and missing keys of' : 'copying'} ${jobs.join(', ')} from ${source.description} to ${destination.description}` +
             (sinceDate !== undefined ? `, rows changed since ${sinceDate.toISOString()}` : '') +
             (options.localOnly === true ? ', leaving out cache/' : ''),
         );
-        dashboardUrl = await dashboard.start(options, config, stats);
         if (dashboardUrl !== undefined) log.info(`dashboard at ${dashboardUrl}`);
         display.attach(stats, log);
       });
