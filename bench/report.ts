@@ -211,7 +211,7 @@ export function renderMarkdown(results: BenchResults, chartFile: string, analysi
     '',
     runTable,
     '',
-    `MB = 10⁶ bytes. Peak RSS is the whole process tree of the contender, sampled from /proc every 50 ms. CPU s (client) is the user + system time of that tree; CPU s (both s3rvers) is what the two servers burned meanwhile; CPU s (other processes) is everything else on the machine during the run — noise, which the bench waits out before each run (up to a limit) but cannot forbid.${results.settings.repeat > 1 ? ` Each contender ran ${results.settings.repeat} times, round-robin, each time into fresh buckets; the table shows the median attempt (peak RSS: the highest of all attempts).` : ''} Requests are counted inside both s3rver processes (source + destination) and divided by the number of objects.`,
+    `MB = 10⁶ bytes. Peak RSS is the whole process tree of the contender, sampled from /proc every 50 ms. CPU s (client) is the user + system time of that tree; CPU s (both s3rvers) is what the two servers burned meanwhile; CPU s (other processes) is everything else on the machine during the run — noise, which the bench waits out before each run (up to a limit) but cannot forbid.${results.settings.repeat > 1 ? ` Each contender ran ${results.settings.repeat} times, round-robin, each round starting with the next contender (the tool with its re-run, rclone with its re-run, the bare SDK loop, the node:http loop), each time into fresh buckets; the table shows the median attempt (peak RSS: the highest of all attempts).` : ''} Requests are counted inside both s3rver processes (source + destination) and divided by the number of objects.`,
     '',
     ratios,
     '',

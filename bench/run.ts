@@ -45,9 +45,9 @@ list and the same concurrency for every contender:
   3. rclone copy --files-from <keys> --no-traverse, first copy and re-run (its own bucket)
   4. a bare SDK GET→PUT loop (bench/bare-copy.mjs), the practical limit, and a node:http loop
 plus the peak RSS of copying one 1 GiB object, and DB enumeration over 1M rows. --repeat N runs
-each contender N times round-robin (the table takes the median); --quiet-timeout waits up to N
-seconds for the machine to quiet down before each run; --render-only rewrites the report from
-bench/results/latest.json and bench/analysis.md.
+each contender N times round-robin, each round starting with the next contender (the table takes
+the median); --quiet-timeout waits up to N seconds for the machine to quiet down before each run;
+--render-only rewrites the report from bench/results/latest.json and bench/analysis.md.
 Writes docs/benchmarks.md and docs/benchmarks.svg, and bench/results/latest.json.
 `;
 
@@ -378,10 +378,10 @@ async function main(): Promise<void> {
     attempts.set(run.name, [...(attempts.get(run.name) ?? []), run]);
   };
   const env = rcloneEnv(source, destination);
-  for (let round = 1; round <= repeat; round++) {
-    const suffix = repeat > 1 ? ` (round ${round}/${repeat})` : '';
+  const suffixOf = (round: number): string => (repeat > 1 ? ` (round ${round}/${repeat})` : '');
 
-    // The tool, first copy and re-run, as a user runs it: its state file sits beside the config file.
+  // The tool, first copy and re-run, as a user runs it: its state file sits beside the config file.
+  const runTool = async (round: number): Promise<void> => {
     const toolBucket = `tool-${round}`;
     await createBucket(toolBucket);
     const toolDirectory = path.join(work, `tool-${round}`);
@@ -391,7 +391,7 @@ async function main(): Promise<void> {
     const toolArgs = [bin, 'sync', '--config', toolConfig, '--json', '--concurrency', String(concurrency)];
     for (const [name, label] of [['tool-first', 'mastodon-s3-sync, first copy'], ['tool-rerun', 'mastodon-s3-sync, re-run']] as const) {
       await quiet(name);
-      log(`${label}${suffix}`);
+      log(`${label}${suffixOf(round)}`);
       const measured = await measure(process.execPath, toolArgs, { cwd: root, servers, stderrFile: path.join(work, `${name}-${round}.log`) });
       const totals = summaryTotals(measured.stdout);
       record(copyRun(name, label, measured, objects, bytes, await verifyDestination(destinationClient, toolBucket, plan, flags.seed),
@@ -399,41 +399,46 @@ async function main(): Promise<void> {
       log(`  ${measured.wallSeconds.toFixed(1)} s, exit ${measured.exitCode}, peak RSS ${(measured.peakRssBytes / MiB).toFixed(0)} MiB`);
     }
     await dropBucket(toolBucket);
+  };
 
-    // rclone, same keys, same concurrency, its own bucket.
+  // rclone, same keys, same concurrency, its own bucket.
+  const runRclone = async (round: number): Promise<void> => {
     const rcloneBucket = `rclone-${round}`;
     await createBucket(rcloneBucket);
     const rcloneArgs = ['copy', `src:${sourceBucket}`, `dst:${rcloneBucket}`, '--files-from', keysFile, '--no-traverse', '--transfers', String(concurrency), '--checkers', String(concurrency), '--metadata', '--s3-no-check-bucket'];
     for (const [name, label] of [['rclone-first', 'rclone copy --files-from --no-traverse, first copy'], ['rclone-rerun', 'rclone, re-run']] as const) {
       await quiet(name);
-      log(`${label}${suffix}`);
+      log(`${label}${suffixOf(round)}`);
       const measured = await measure('rclone', rcloneArgs, { env, cwd: root, servers, stderrFile: path.join(work, `${name}-${round}.log`) });
       record(copyRun(name, label, measured, objects, bytes, await verifyDestination(destinationClient, rcloneBucket, plan, flags.seed), `exit ${measured.exitCode}`));
       log(`  ${measured.wallSeconds.toFixed(1)} s, exit ${measured.exitCode}, peak RSS ${(measured.peakRssBytes / MiB).toFixed(0)} MiB`);
     }
     await dropBucket(rcloneBucket);
+  };
 
-    // The bare SDK loop.
-    const bareBucket = `bare-${round}`;
-    await createBucket(bareBucket);
-    await quiet('bare');
-    log(`bare SDK GET→PUT loop${suffix}`);
-    const bareArgs = [path.join(root, 'bench', 'bare-copy.mjs'), JSON.stringify({ source: { endpoint: source.endpoint, bucket: sourceBucket }, destination: { endpoint: destination.endpoint, bucket: bareBucket }, keysFile, concurrency })];
-    const bare = await measure(process.execPath, bareArgs, { cwd: root, servers, stderrFile: path.join(work, `bare-${round}.log`) });
-    record(copyRun('bare', 'bare SDK GET→PUT loop', bare, objects, bytes, await verifyDestination(destinationClient, bareBucket, plan, flags.seed), `exit ${bare.exitCode}; ${bare.stdout.trim()}`));
-    log(`  ${bare.wallSeconds.toFixed(1)} s, peak RSS ${(bare.peakRssBytes / MiB).toFixed(0)} MiB`);
-    await dropBucket(bareBucket);
+  // A copy loop (bench/<script>), into its own bucket: one JSON line of totals on stdout.
+  const loop = (name: 'bare' | 'lean', script: string, label: string) => async (round: number): Promise<void> => {
+    const bucket = `${name}-${round}`;
+    await createBucket(bucket);
+    await quiet(name);
+    log(`${label}${suffixOf(round)}`);
+    const args = [path.join(root, 'bench', script), JSON.stringify({ source: { endpoint: source.endpoint, bucket: sourceBucket }, destination: { endpoint: destination.endpoint, bucket }, keysFile, concurrency })];
+    const measured = await measure(process.execPath, args, { cwd: root, servers, stderrFile: path.join(work, `${name}-${round}.log`) });
+    record(copyRun(name, label, measured, objects, bytes, await verifyDestination(destinationClient, bucket, plan, flags.seed), `exit ${measured.exitCode}; ${measured.stdout.trim()}`));
+    log(`  ${measured.wallSeconds.toFixed(1)} s, peak RSS ${(measured.peakRssBytes / MiB).toFixed(0)} MiB`);
+    await dropBucket(bucket);
+  };
 
+  // Each round starts with the next contender, so that no one always runs first, or always after the same neighbour.
+  const contenders = [
+    runTool,
+    runRclone,
+    loop('bare', 'bare-copy.mjs', 'bare SDK GET→PUT loop'),
     // For reference: the same loop without the SDK's middleware (Node's http and the SDK's SigV4 signer).
-    const leanBucket = `lean-${round}`;
-    await createBucket(leanBucket);
-    await quiet('lean');
-    log(`node:http GET→PUT loop${suffix}`);
-    const leanArgs = [path.join(root, 'bench', 'lean-copy.mjs'), JSON.stringify({ source: { endpoint: source.endpoint, bucket: sourceBucket }, destination: { endpoint: destination.endpoint, bucket: leanBucket }, keysFile, concurrency })];
-    const lean = await measure(process.execPath, leanArgs, { cwd: root, servers, stderrFile: path.join(work, `lean-${round}.log`) });
-    record(copyRun('lean', 'node:http GET→PUT loop, no SDK middleware (reference)', lean, objects, bytes, await verifyDestination(destinationClient, leanBucket, plan, flags.seed), `exit ${lean.exitCode}; ${lean.stdout.trim()}`));
-    log(`  ${lean.wallSeconds.toFixed(1)} s, peak RSS ${(lean.peakRssBytes / MiB).toFixed(0)} MiB`);
-    await dropBucket(leanBucket);
+    loop('lean', 'lean-copy.mjs', 'node:http GET→PUT loop, no SDK middleware (reference)'),
+  ];
+  for (let round = 1; round <= repeat; round++) {
+    for (let turn = 0; turn < contenders.length; turn++) await contenders[(round - 1 + turn) % contenders.length]!(round);
   }
   const rcloneRounds = attempts.get('rclone-first') ?? [];
   const firstCopyRounds = (attempts.get('tool-first') ?? []).map((tool, index) => ({
