@@ -380,52 +380,56 @@ async function main(): Promise<void> {
   const env = rcloneEnv(source, destination);
   const suffixOf = (round: number): string => (repeat > 1 ? ` (round ${round}/${repeat})` : '');
 
+  type Command = readonly [executable: string, args: string[], env?: NodeJS.ProcessEnv];
+  /** One measured run into `bucket`: waits for quiet, verifies the bucket after, records the attempt; `note` reads the run's output. */
+  const attempt = async (
+    round: number,
+    bucket: string,
+    [name, label]: readonly [string, string],
+    [executable, args, env]: Command,
+    note: (measured: Measured) => string,
+  ): Promise<void> => {
+    await quiet(name);
+    log(`${label}${suffixOf(round)}`);
+    const measured = await measure(executable, args, { ...(env !== undefined ? { env } : {}), cwd: root, servers, stderrFile: path.join(work, `${name}-${round}.log`) });
+    record(copyRun(name, label, measured, objects, bytes, await verifyDestination(destinationClient, bucket, plan, flags.seed), `exit ${measured.exitCode}${note(measured)}`));
+    log(`  ${measured.wallSeconds.toFixed(1)} s, exit ${measured.exitCode}, peak RSS ${(measured.peakRssBytes / MiB).toFixed(0)} MiB`);
+  };
+
   // The tool, first copy and re-run, as a user runs it: its state file sits beside the config file.
   const runTool = async (round: number): Promise<void> => {
-    const toolBucket = `tool-${round}`;
-    await createBucket(toolBucket);
+    const bucket = `tool-${round}`;
+    await createBucket(bucket);
     const toolDirectory = path.join(work, `tool-${round}`);
     await mkdir(toolDirectory);
     const toolConfig = path.join(toolDirectory, 'config.ini');
-    await writeFile(toolConfig, configText(database.url, source, sourceBucket, destination, toolBucket));
-    const toolArgs = [bin, 'sync', '--config', toolConfig, '--json', '--concurrency', String(concurrency)];
-    for (const [name, label] of [['tool-first', 'mastodon-s3-sync, first copy'], ['tool-rerun', 'mastodon-s3-sync, re-run']] as const) {
-      await quiet(name);
-      log(`${label}${suffixOf(round)}`);
-      const measured = await measure(process.execPath, toolArgs, { cwd: root, servers, stderrFile: path.join(work, `${name}-${round}.log`) });
-      const totals = summaryTotals(measured.stdout);
-      record(copyRun(name, label, measured, objects, bytes, await verifyDestination(destinationClient, toolBucket, plan, flags.seed),
-        `exit ${measured.exitCode}; copied ${totals.copied}, skipped ${totals.skipped}, failed ${totals.failed}`));
-      log(`  ${measured.wallSeconds.toFixed(1)} s, exit ${measured.exitCode}, peak RSS ${(measured.peakRssBytes / MiB).toFixed(0)} MiB`);
-    }
-    await dropBucket(toolBucket);
+    await writeFile(toolConfig, configText(database.url, source, sourceBucket, destination, bucket));
+    const command: Command = [process.execPath, [bin, 'sync', '--config', toolConfig, '--json', '--concurrency', String(concurrency)]];
+    const totals = (measured: Measured): string => {
+      const { copied, skipped, failed } = summaryTotals(measured.stdout);
+      return `; copied ${copied}, skipped ${skipped}, failed ${failed}`;
+    };
+    await attempt(round, bucket, ['tool-first', 'mastodon-s3-sync, first copy'], command, totals);
+    await attempt(round, bucket, ['tool-rerun', 'mastodon-s3-sync, re-run'], command, totals);
+    await dropBucket(bucket);
   };
 
   // rclone, same keys, same concurrency, its own bucket.
   const runRclone = async (round: number): Promise<void> => {
-    const rcloneBucket = `rclone-${round}`;
-    await createBucket(rcloneBucket);
-    const rcloneArgs = ['copy', `src:${sourceBucket}`, `dst:${rcloneBucket}`, '--files-from', keysFile, '--no-traverse', '--transfers', String(concurrency), '--checkers', String(concurrency), '--metadata', '--s3-no-check-bucket'];
-    for (const [name, label] of [['rclone-first', 'rclone copy --files-from --no-traverse, first copy'], ['rclone-rerun', 'rclone, re-run']] as const) {
-      await quiet(name);
-      log(`${label}${suffixOf(round)}`);
-      const measured = await measure('rclone', rcloneArgs, { env, cwd: root, servers, stderrFile: path.join(work, `${name}-${round}.log`) });
-      record(copyRun(name, label, measured, objects, bytes, await verifyDestination(destinationClient, rcloneBucket, plan, flags.seed), `exit ${measured.exitCode}`));
-      log(`  ${measured.wallSeconds.toFixed(1)} s, exit ${measured.exitCode}, peak RSS ${(measured.peakRssBytes / MiB).toFixed(0)} MiB`);
-    }
-    await dropBucket(rcloneBucket);
+    const bucket = `rclone-${round}`;
+    await createBucket(bucket);
+    const command: Command = ['rclone', ['copy', `src:${sourceBucket}`, `dst:${bucket}`, '--files-from', keysFile, '--no-traverse', '--transfers', String(concurrency), '--checkers', String(concurrency), '--metadata', '--s3-no-check-bucket'], env];
+    await attempt(round, bucket, ['rclone-first', 'rclone copy --files-from --no-traverse, first copy'], command, () => '');
+    await attempt(round, bucket, ['rclone-rerun', 'rclone, re-run'], command, () => '');
+    await dropBucket(bucket);
   };
 
   // A copy loop (bench/<script>), into its own bucket: one JSON line of totals on stdout.
   const loop = (name: 'bare' | 'lean', script: string, label: string) => async (round: number): Promise<void> => {
     const bucket = `${name}-${round}`;
     await createBucket(bucket);
-    await quiet(name);
-    log(`${label}${suffixOf(round)}`);
     const args = [path.join(root, 'bench', script), JSON.stringify({ source: { endpoint: source.endpoint, bucket: sourceBucket }, destination: { endpoint: destination.endpoint, bucket }, keysFile, concurrency })];
-    const measured = await measure(process.execPath, args, { cwd: root, servers, stderrFile: path.join(work, `${name}-${round}.log`) });
-    record(copyRun(name, label, measured, objects, bytes, await verifyDestination(destinationClient, bucket, plan, flags.seed), `exit ${measured.exitCode}; ${measured.stdout.trim()}`));
-    log(`  ${measured.wallSeconds.toFixed(1)} s, peak RSS ${(measured.peakRssBytes / MiB).toFixed(0)} MiB`);
+    await attempt(round, bucket, [name, label], [process.execPath, args], (measured) => `; ${measured.stdout.trim()}`);
     await dropBucket(bucket);
   };
 
