@@ -106,6 +106,17 @@ describe('sync accounts and media_attachments from S3 to S3', () => {
     assert.match(movedLines[0]!, /would be written where Mastodon expects it/);
   });
 
+  test('in a terminal, the bars fit 80 columns and a dry run\'s say what would be copied, not that it was', async () => {
+    const result = await runCli(['sync', 'accounts', '--config', config, '--dry-run', '--no-state'], { terminal: true });
+    assert.equal(result.code, 0, result.stdout);
+    assert.deepEqual(await instance.destinationKeys(), []);
+    // The pseudo-terminal gives no size: cli-progress takes 80 columns, and the terminal cuts what is longer.
+    const screen = result.stdout.replaceAll(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
+    const bar = screen.split(/[\r\n]/).filter((line) => line.startsWith('accounts |')).at(-1) ?? '';
+    assert.match(bar, /^accounts \|█+\| 100% 6\/6 \| 5 would copy \(60 B\), 1 missing$/, result.stdout);
+    assert.ok(bar.length < 80, bar);
+  });
+
   test('the first run copies exactly the referenced keys, bytes and headers', async () => {
     const result = await runCli(['sync', 'accounts', 'media_attachments', '--config', config, '--json']);
     assert.equal(result.code, 0, result.stderr);

@@ -11,13 +11,18 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the built CLI as a user would, with a clean MASTODON_S3_SYNC_* environment plus `env`. */
-export function runCli(args: string[], options: { env?: Record<string, string>; cwd?: string; launcher?: string[] } = {}): Promise<CliResult> {
+/**
+ * Runs the built CLI as a user would, with a clean MASTODON_S3_SYNC_* environment plus `env`.
+ * `terminal` runs it on a pseudo-terminal (util-linux `script`), as from a shell: stdout and
+ * stderr then arrive together on `stdout`, with the terminal's escape codes.
+ */
+export function runCli(args: string[], options: { env?: Record<string, string>; cwd?: string; launcher?: string[]; terminal?: boolean } = {}): Promise<CliResult> {
   const env: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(process.env)) if (!name.startsWith('MASTODON_S3_SYNC_') && name !== 'NODE_TEST_CONTEXT') env[name] = value;
   Object.assign(env, options.env);
   return new Promise((resolve, reject) => {
-    const command = [...(options.launcher ?? []), process.execPath, binPath, ...args];
+    const cli = [...(options.launcher ?? []), process.execPath, binPath, ...args];
+    const command = options.terminal === true ? ['script', '--quiet', '--return', '--flush', '--command', cli.map(shellQuote).join(' '), '/dev/null'] : cli;
     const child = spawn(command[0]!, command.slice(1), { env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
@@ -26,6 +31,10 @@ export function runCli(args: string[], options: { env?: Record<string, string>; 
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
+}
+
+function shellQuote(word: string): string {
+  return `'${word.replaceAll("'", "'\\''")}'`;
 }
 
 /** Resolves with the dashboard URL a running CLI logs on stderr; rejects if it exits first. */

@@ -77,7 +77,7 @@ export async function syncCommand(jobArguments: string[], options: SyncCommandOp
   const since = options.since === undefined || options.since === 'last' ? undefined : parseSince(options.since);
 
   const interactive = process.stderr.isTTY === true && options.json !== true;
-  const display = await createDisplay(interactive);
+  const display = await createDisplay(interactive, dryRun);
   const dashboard = RunDashboard.for(options, config);
   const log = await commandLogger(options, dashboard.logSink(display.logSink));
   const journal: Journal | undefined = await openJournal(stateFile, dryRun ? 'read' : 'write');
