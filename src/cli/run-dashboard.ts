@@ -4,10 +4,11 @@ import { assertSafeBinding } from '../web/access.js';
 import type { Dashboard } from '../web/index.js';
 import { LogTail, teeToLogTail } from '../web/log-tail.js';
 
-interface DashboardBinding {
+interface DashboardSettings {
   host: string;
   port: number;
   token: string | undefined;
+  dryRun: boolean;
 }
 
 export interface DashboardFlags {
@@ -17,16 +18,17 @@ export interface DashboardFlags {
   uiToken?: string;
   /** Keep serving after the run until Ctrl-C, as the original tool's Flower did. */
   uiLinger?: boolean;
+  dryRun?: boolean;
 }
 
 /** The dashboard of an in-process run, when --ui asks for it: it watches `stats` and a tail of the log. */
 export class RunDashboard {
   readonly #logTail = new LogTail();
-  readonly #binding: DashboardBinding | undefined;
+  readonly #settings: DashboardSettings | undefined;
   #dashboard: Dashboard | undefined;
 
-  private constructor(binding: DashboardBinding | undefined) {
-    this.#binding = binding;
+  private constructor(settings: DashboardSettings | undefined) {
+    this.#settings = settings;
   }
 
   /**
@@ -35,13 +37,13 @@ export class RunDashboard {
    */
   static for(flags: DashboardFlags, config: Config): RunDashboard {
     if (flags.ui !== true) return new RunDashboard(undefined);
-    const binding = { host: flags.uiHost ?? config.ui.host, port: flags.uiPort ?? config.ui.port, token: flags.uiToken ?? config.ui.token };
-    assertSafeBinding(binding.host, binding.token);
-    return new RunDashboard(binding);
+    const settings = { host: flags.uiHost ?? config.ui.host, port: flags.uiPort ?? config.ui.port, token: flags.uiToken ?? config.ui.token, dryRun: flags.dryRun === true };
+    assertSafeBinding(settings.host, settings.token);
+    return new RunDashboard(settings);
   }
 
   get enabled(): boolean {
-    return this.#binding !== undefined;
+    return this.#settings !== undefined;
   }
 
   /** Where log lines should go: the display's sink, and the tail the page shows. */
@@ -50,10 +52,10 @@ export class RunDashboard {
   }
 
   async start(stats: RunStats): Promise<string | undefined> {
-    if (this.#binding === undefined) return undefined;
+    if (this.#settings === undefined) return undefined;
     // fastify and prom-client (30 MiB) are loaded only when the dashboard is asked for.
     const { runStatsSource, startDashboard } = await import('../web/index.js');
-    this.#dashboard = await startDashboard({ source: runStatsSource(stats), logTail: this.#logTail, ...this.#binding });
+    this.#dashboard = await startDashboard({ source: runStatsSource(stats), logTail: this.#logTail, ...this.#settings });
     return this.#dashboard.url;
   }
 

@@ -26,6 +26,8 @@ export interface DashboardOptions {
   mountQueueBoard?: (app: FastifyInstance) => Promise<void>;
   /** How often pages get a snapshot and the throughput charts a sample; default one second. */
   tickMs?: number;
+  /** The run writes nothing: the page says so and counts what would be copied. */
+  dryRun?: boolean;
 }
 
 export interface Dashboard {
@@ -74,12 +76,13 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     }
   });
 
+  const page = dashboardHtml({ dryRun: options.dryRun === true });
   app.get('/', async (_request, reply) => {
     return reply
       .type('text/html; charset=utf-8')
       .header('content-security-policy', dashboardContentSecurityPolicy)
       .header('cache-control', 'no-store')
-      .send(dashboardHtml);
+      .send(page);
   });
 
   app.get('/api/jobs', async () => ({ time: Date.now(), jobs: await state.jobs() }));

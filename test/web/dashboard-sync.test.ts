@@ -36,6 +36,27 @@ describe('the dashboard during a real sync', () => {
     await instance.close();
   });
 
+  test('a dry run\'s page says so and counts what would be copied, and nothing is written', async () => {
+    const config = await instance.writeConfig();
+    const cli = spawn(process.execPath, [binPath, 'sync', 'media_attachments', '--config', config, '--dry-run', '--no-state', '--json', '--ui', '--ui-port', '0', '--ui-linger'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const url = await dashboardUrlOf(cli);
+    try {
+      const page = await browser.newPage();
+      await page.goto(url);
+      await page.waitForSelector('[data-job="media_attachments"][data-state="finished"]', { timeout: 60_000 });
+      const card = page.locator('[data-job="media_attachments"]');
+      assert.equal(await page.locator('#dry-run').textContent(), 'dry run · nothing is written');
+      assert.equal(await page.locator('.tile', { has: page.locator('#total-bytes') }).locator('.label').textContent(), 'Data to copy');
+      assert.equal(await card.locator('.counts .copied dt').textContent(), 'would copy');
+      assert.equal(await card.locator('.counts .copied dd').textContent(), String(imageCount * 2));
+      assert.deepEqual(await instance.destinationKeys(), []);
+    } finally {
+      cli.kill('SIGINT');
+      const [code] = (await once(cli, 'exit')) as [number | null];
+      assert.equal(code, 0);
+    }
+  });
+
   test('shows the progress reach 100% and the failed key', async () => {
     const config = await instance.writeConfig({
       destination: { type: 's3', endpoint: proxy.endpoint, bucket: destinationBucket, access_key_id: 'S3RVER', secret_access_key: 'S3RVER' },
@@ -52,6 +73,8 @@ describe('the dashboard during a real sync', () => {
       assert.equal(await card.locator('.percent').textContent(), '100%');
       assert.equal(await card.locator('.objects').textContent(), `${imageCount * 2} / ${imageCount * 2} objects`);
       assert.equal(await card.locator('.counts .failed dd').textContent(), '1');
+      assert.equal(await card.locator('.counts .copied dt').textContent(), 'copied');
+      assert.equal(await page.locator('#dry-run').count(), 0);
       const failureRow = page.locator('#failures tbody tr', { hasText: brokenKey });
       await failureRow.waitFor();
       assert.equal(await failureRow.locator('td.key').textContent(), brokenKey);

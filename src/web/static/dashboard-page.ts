@@ -4,9 +4,10 @@ import { dashboardStyle } from './dashboard-style.js';
 
 /**
  * The dashboard: one self-contained HTML response. It is a TypeScript module rather than an .html
- * file so that `tsc` carries it into dist/ and nothing has to be found on disk at run time.
+ * file so that `tsc` carries it into dist/ and nothing has to be found on disk at run time. A dry
+ * run's page says so, and counts what would be copied rather than what was written.
  */
-export const dashboardHtml = `<!doctype html>
+export const dashboardHtml = ({ dryRun }: { dryRun: boolean }): string => `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -15,15 +16,15 @@ export const dashboardHtml = `<!doctype html>
 <link rel="icon" href="data:,">
 <style>${dashboardStyle}</style>
 </head>
-<body>
+<body${dryRun ? ' data-dry-run' : ''}>
 <header class="top">
-  <div class="brand"><span class="logo"></span><h1>mastodon-s3-sync</h1><span class="sub">media migration dashboard</span></div>
+  <div class="brand"><span class="logo"></span><h1>mastodon-s3-sync</h1><span class="sub">media migration dashboard</span>${dryRun ? '<span class="mode" id="dry-run">dry run · nothing is written</span>' : ''}</div>
   <div class="status" id="status" data-state="connecting"><span class="dot"></span><span id="status-text">connecting…</span></div>
 </header>
 <main>
   <section class="overview" aria-label="totals">
     <div class="tile"><div class="label">Objects done</div><div class="value" id="total-objects">0 / 0</div><div class="hint" id="total-percent">&nbsp;</div></div>
-    <div class="tile"><div class="label">Data written</div><div class="value" id="total-bytes">0 B</div><div class="hint" id="total-skipped">&nbsp;</div></div>
+    <div class="tile"><div class="label">${dryRun ? 'Data to copy' : 'Data written'}</div><div class="value" id="total-bytes">0 B</div><div class="hint" id="total-skipped">&nbsp;</div></div>
     <div class="tile"><div class="label">Throughput</div><div class="value" id="total-rate">0 B/s</div><div class="hint" id="total-jobs">&nbsp;</div></div>
     <div class="tile" id="problems-tile"><div class="label">Failed / missing</div><div class="value" id="total-problems">0 / 0</div><div class="hint">failed: gave up after retries · missing: not in the source</div></div>
   </section>

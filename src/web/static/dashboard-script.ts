@@ -10,6 +10,7 @@ export const dashboardScript = String.raw`
   var chartWindowMs = 10 * 60 * 1000;
   var maxLogLines = 500;
   var outcomes = ['copied', 'skipped', 'missing', 'absent', 'failed'];
+  var countLabels = { 'in-flight': 'in flight', copied: document.body.hasAttribute('data-dry-run') ? 'would copy' : 'copied' };
   var svgNs = 'http://www.w3.org/2000/svg';
 
   var jobsEl = document.getElementById('jobs');
@@ -114,7 +115,7 @@ export const dashboardScript = String.raw`
     outcomes.concat(['in-flight']).forEach(function (name) {
       var item = el('div', name);
       var value = el('dd', '', '0');
-      item.append(el('dt', '', name === 'in-flight' ? 'in flight' : name), value);
+      item.append(el('dt', '', countLabels[name] || name), value);
       countsEl.append(item);
       countEls[name] = { item: item, value: value };
     });

@@ -18,6 +18,7 @@ body { margin: 0; background: var(--bg); color: var(--text); font: 14px/1.45 sys
 .brand { display: flex; align-items: baseline; gap: 12px; }
 .brand h1 { margin: 0; font-size: 18px; font-weight: 650; letter-spacing: .2px; }
 .brand .sub { color: #b9b3d9; font-size: 13px; }
+.brand .mode { align-self: center; padding: 2px 8px; border-radius: 999px; background: #e5a00d; color: #1f1a3d; font-size: 12px; font-weight: 600; }
 .logo { width: 12px; height: 12px; border-radius: 3px; background: linear-gradient(135deg, #8c75ff, #5b8def); align-self: center; }
 .status { display: flex; align-items: center; gap: 8px; font-size: 13px; color: #d8d4ee; }
 .status .dot { width: 9px; height: 9px; border-radius: 50%; background: #8a8fa3; }
