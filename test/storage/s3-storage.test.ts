@@ -353,6 +353,38 @@ describe('S3Storage', () => {
       }
     });
 
+    test('closed while its write probe is out (another error ended the command first), the storage lets the probe finish and be deleted', async () => {
+      const bucket = await newBucket();
+      const proxy = await startS3Proxy(server.endpoint);
+      let releaseProbe: () => void = () => undefined;
+      const probeHeld = new Promise<void>((resolve) => (releaseProbe = resolve));
+      let probeArrived: () => void = () => undefined;
+      const arrived = new Promise<void>((resolve) => (probeArrived = resolve));
+      proxy.setFaults({
+        choose(request) {
+          if (request.method !== 'PUT') return undefined;
+          probeArrived();
+          return { until: probeHeld };
+        },
+      });
+      const storage = storageFor(bucket, { endpoint: proxy.endpoint });
+      try {
+        const check = storage.check('write');
+        check.catch(() => undefined);
+        await arrived;
+        // As the CLI does when the database refuses while the checks are still out: it closes the storages.
+        const closed = storage.close();
+        releaseProbe();
+        await closed;
+        await check;
+        const probeRequests = proxy.requests.filter((request) => request.path.endsWith('.mastodon-s3-sync-write-check')).map((request) => request.method);
+        assert.deepEqual(probeRequests, ['PUT', 'DELETE'], 'the probe was written, then deleted before the connections closed');
+        assert.deepEqual(await listTestKeys(admin, bucket), [], 'no probe left in the bucket');
+      } finally {
+        await proxy.close();
+      }
+    });
+
     test('check(write) writes and deletes a probe, leaving the bucket as it was', async () => {
       const bucket = await newBucket();
       await putTestObject(admin, bucket, 'existing.txt', 'x');

@@ -45,6 +45,8 @@ export class S3Storage implements Storage {
   readonly #service: string;
   /** Multipart uploads in flight, so that close() can abort them rather than leave their parts behind. */
   readonly #uploads = new Map<Upload, Promise<void>>();
+  /** The write probe while it is out, so that close() lets its delete finish rather than leave it in the bucket. */
+  #probe: Promise<void> = Promise.resolve();
 
   constructor(options: S3StorageOptions, tuning: S3StorageTuning = {}) {
     this.#options = options;
@@ -75,7 +77,7 @@ export class S3Storage implements Storage {
       new ListObjectsV2Command({ Bucket: this.bucket, MaxKeys: 1, ...(this.#prefix.value !== '' ? { Prefix: this.#prefix.value } : {}) }),
     );
     const probe = mode === 'write' ? this.#probeWrite() : Promise.resolve();
-    probe.catch(() => undefined);
+    this.#probe = probe.catch(() => undefined);
     try {
       await listing;
     } catch (error) {
@@ -224,14 +226,13 @@ export class S3Storage implements Storage {
   }
 
   async close(): Promise<void> {
-    if (this.#uploads.size > 0) {
-      // Abandoned uploads are aborted (their parts freed) before the connections go.
-      for (const upload of this.#uploads.keys()) await upload.abort().catch(() => undefined);
-      const settled = Promise.all(this.#uploads.values());
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([settled, new Promise((resolve) => (timer = setTimeout(resolve, closeGraceMs)))]);
-      clearTimeout(timer);
-    }
+    // Abandoned uploads are aborted (their parts freed), and a write probe still out (the command ended
+    // on another error meanwhile) is deleted, before the connections go.
+    for (const upload of this.#uploads.keys()) await upload.abort().catch(() => undefined);
+    const settled = Promise.all([this.#probe, ...this.#uploads.values()]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([settled, new Promise((resolve) => (timer = setTimeout(resolve, closeGraceMs)))]);
+    clearTimeout(timer);
     this.#client.destroy();
     this.#objects.destroy();
   }
