@@ -4,7 +4,6 @@
  * s3rver servers; proxies in front of the destination make transfers hang or fail on purpose.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,34 +14,13 @@ import { QueueInspector } from '../../src/queue/queue-inspector.js';
 import type { QueueSettings } from '../../src/queue/queue-settings.js';
 import { RedisRunStatus, type RedisJobCounters } from '../../src/queue/redis-run-status.js';
 import { taskId } from '../../src/queue/task-id.js';
-import { binPath, runCli, type CliResult } from '../helpers/cli.js';
+import { runCli, startCli, type CliResult, type RunningCli } from '../helpers/cli.js';
 import { insertMediaAttachment } from '../helpers/postgres.js';
 import { startS3Proxy, type RecordedRequest, type S3Proxy } from '../helpers/s3-proxy.js';
 import { getTestObject, listTestKeys, s3rverCredentials } from '../helpers/s3-server.js';
 import { createTestInstance, destinationBucket, type TestInstance } from '../helpers/test-instance.js';
 import { cleanUp, eventually, keysOf, testQueue, testRedis } from '../queue/test-redis.js';
 
-interface RunningCli {
-  child: ChildProcess;
-  output: () => { stdout: string; stderr: string };
-  result: Promise<CliResult>;
-}
-
-/** Starts the built CLI without waiting for it (a clean MASTODON_S3_SYNC_* environment, as runCli). */
-function startCli(args: string[]): RunningCli {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(process.env)) if (!name.startsWith('MASTODON_S3_SYNC_') && name !== 'NODE_TEST_CONTEXT') env[name] = value;
-  const child = spawn(process.execPath, [binPath, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const result = new Promise<CliResult>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-  return { child, output: () => ({ stdout, stderr }), result };
-}
 
 /**
  * A proxy in front of the destination that holds every object upload until `opensAt` are held at

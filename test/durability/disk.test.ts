@@ -3,9 +3,10 @@ import { execFileSync } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before, describe, test, type TestContext } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import { jobSummary } from '../helpers/test-instance.js';
+import { TmpfsMounts } from '../helpers/tmpfs.js';
 import { cleanUp, testQueue } from '../queue/test-redis.js';
 import { createDurableInstance, type DurableInstance } from './durable-instance.js';
 
@@ -17,39 +18,19 @@ function runCliBoundByPermissions(args: string[]): Promise<CliResult> {
   return runCli(args, { launcher: process.getuid?.() === 0 ? ['setpriv', '--bounding-set=-dac_override,-dac_read_search'] : [] });
 }
 
-/**
- * Root ignores permission bits, so a read-only or full destination is a real
- * tmpfs mount (read-only, or 1 MB). Mounting needs CAP_SYS_ADMIN; without it
- * these tests skip.
- */
+/** A read-only or full destination is a real tmpfs mount (read-only, or 1 MB); see TmpfsMounts. */
 describe('a destination directory that is read-only, full or not ours to write: one clear line, and nothing half-written', () => {
   let instance: DurableInstance;
-  const mounts: string[] = [];
+  const tmpfs = new TmpfsMounts();
   const rows = 24;
 
   before(async () => {
     instance = await createDurableInstance({ rows, size: 96 * 1024 });
   });
   after(async () => {
-    for (const target of mounts) {
-      execFileSync('umount', [target]);
-      await rm(target, { recursive: true, force: true });
-    }
+    await tmpfs.unmountAll();
     await instance.close();
   });
-
-  async function mountTmpfs(t: TestContext, options: string): Promise<string | undefined> {
-    const target = await mkdtemp(path.join(tmpdir(), 'mss-durable-tmpfs-'));
-    try {
-      execFileSync('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', target], { stdio: 'pipe' });
-    } catch (error) {
-      await rm(target, { recursive: true, force: true });
-      t.skip(`cannot mount tmpfs here: ${String((error as Error).message).split('\n')[0]}`);
-      return undefined;
-    }
-    mounts.push(target);
-    return target;
-  }
 
   async function filesUnder(directory: string, relative = ''): Promise<string[]> {
     const files: string[] = [];
@@ -62,7 +43,7 @@ describe('a destination directory that is read-only, full or not ours to write: 
   }
 
   test('a read-only destination stops the run before any object, naming the fix', async (t) => {
-    const target = await mountTmpfs(t, 'size=1m,ro');
+    const target = await tmpfs.mount(t, 'size=1m,ro');
     if (target === undefined) return;
     const config = await instance.writeConfig({ destination: { type: 'fs', path: target } }, 'read-only.ini');
     const result = await runCli(['sync', '--config', config]);
@@ -72,7 +53,7 @@ describe('a destination directory that is read-only, full or not ours to write: 
   });
 
   test('a disk that fills up mid-run stops the run at the first full write, leaves no partial file, and the next run finishes', async (t) => {
-    const target = await mountTmpfs(t, 'size=1m');
+    const target = await tmpfs.mount(t, 'size=1m');
     if (target === undefined) return;
     const config = await instance.writeConfig({ destination: { type: 'fs', path: target }, sync: { concurrency: 2 } }, 'full.ini');
     const full = await runCli(['sync', '--config', config, '--json']);

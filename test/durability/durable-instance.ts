@@ -4,9 +4,7 @@
  * destination with what it must hold, byte for byte.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { binPath, type CliResult } from '../helpers/cli.js';
 import { insertMediaAttachment } from '../helpers/postgres.js';
 import { isCheckListing, startS3Proxy, type Fault, type FaultPlan, type RecordedRequest, type S3Proxy } from '../helpers/s3-proxy.js';
 import { s3rverCredentials } from '../helpers/s3-server.js';
@@ -123,23 +121,4 @@ export function boundedFaults(share: number, kinds: Fault[], perPath = 2, seed =
   };
 }
 
-export interface RunningCli {
-  child: ChildProcess;
-  result: Promise<CliResult>;
-}
-
-/** Starts the built CLI without waiting for it, so that a test can signal or kill it. */
-export function startCli(args: string[]): RunningCli {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(process.env)) if (!name.startsWith('MASTODON_S3_SYNC_') && name !== 'NODE_TEST_CONTEXT') env[name] = value;
-  const child = spawn(process.execPath, [binPath, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const result = new Promise<CliResult>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-  return { child, result };
-}
+export { startCli, type RunningCli } from '../helpers/cli.js';

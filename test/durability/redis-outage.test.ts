@@ -85,9 +85,7 @@ describe("a worker stopped while its queue's Redis is down still quits: after th
   function worker(config: string, extra: string[] = []): RunningCli & { stderr: () => string } {
     const cli = startCli(['worker', '--config', config, '--concurrency', String(concurrency), ...extra]);
     started.push(cli.child);
-    let stderr = '';
-    cli.child.stderr!.on('data', (chunk: string) => (stderr += chunk));
-    return { ...cli, stderr: () => stderr };
+    return { ...cli, stderr: () => cli.output().stderr };
   }
 
   const uploadsHanging = (): Promise<boolean> =>

@@ -11,26 +11,47 @@ export interface CliResult {
   stderr: string;
 }
 
+export interface CliOptions {
+  env?: Record<string, string>;
+  cwd?: string;
+  launcher?: string[];
+  terminal?: boolean;
+}
+
+export interface RunningCli {
+  child: ChildProcessByStdio<null, Readable, Readable>;
+  /** What it has printed so far. */
+  output: () => { stdout: string; stderr: string };
+  result: Promise<CliResult>;
+}
+
 /**
- * Runs the built CLI as a user would, with a clean MASTODON_S3_SYNC_* environment plus `env`.
- * `terminal` runs it on a pseudo-terminal (util-linux `script`), as from a shell: stdout and
- * stderr then arrive together on `stdout`, with the terminal's escape codes.
+ * Starts the built CLI as a user would, without waiting for it (so that a test can signal or kill
+ * it), with a clean MASTODON_S3_SYNC_* environment plus `env`. `terminal` runs it on a
+ * pseudo-terminal (util-linux `script`), as from a shell: stdout and stderr then arrive together
+ * on `stdout`, with the terminal's escape codes.
  */
-export function runCli(args: string[], options: { env?: Record<string, string>; cwd?: string; launcher?: string[]; terminal?: boolean } = {}): Promise<CliResult> {
+export function startCli(args: string[], options: CliOptions = {}): RunningCli {
   const env: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(process.env)) if (!name.startsWith('MASTODON_S3_SYNC_') && name !== 'NODE_TEST_CONTEXT') env[name] = value;
   Object.assign(env, options.env);
-  return new Promise((resolve, reject) => {
-    const cli = [...(options.launcher ?? []), process.execPath, binPath, ...args];
-    const command = options.terminal === true ? ['script', '--quiet', '--return', '--flush', '--command', cli.map(shellQuote).join(' '), '/dev/null'] : cli;
-    const child = spawn(command[0]!, command.slice(1), { env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const cli = [...(options.launcher ?? []), process.execPath, binPath, ...args];
+  const command = options.terminal === true ? ['script', '--quiet', '--return', '--flush', '--command', cli.map(shellQuote).join(' '), '/dev/null'] : cli;
+  const child = spawn(command[0]!, command.slice(1), { env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const result = new Promise<CliResult>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
+  return { child, output: () => ({ stdout, stderr }), result };
+}
+
+/** Runs the built CLI to its end (see `startCli`). */
+export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
+  return startCli(args, options).result;
 }
 
 function shellQuote(word: string): string {

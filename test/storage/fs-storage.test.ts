@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { after, before, describe, test, type TestContext } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { UserError } from '../../src/errors.js';
 import { InvalidKeyError, StorageWriteError } from '../../src/storage/errors.js';
 import { FsStorage } from '../../src/storage/fs/fs-storage.js';
+import { TmpfsMounts } from '../helpers/tmpfs.js';
 import { runStorageContract } from './storage-contract.js';
 import { failingStream, listAll, listKeys, readBytes, writeBytes } from './storage-helpers.js';
 
@@ -142,30 +142,11 @@ describe('FsStorage', () => {
   });
 
   describe('on a read-only or full file system (tmpfs mounts)', () => {
-    // Root ignores permission bits, so the honest way to get EROFS and ENOSPC is a real
-    // read-only or tiny file system. Mounting needs CAP_SYS_ADMIN; without it these tests skip.
-    const mounts: string[] = [];
-    async function mountTmpfs(t: TestContext, options: string): Promise<string | undefined> {
-      const target = await mkdtemp(path.join(tmpdir(), 'mss-tmpfs-'));
-      try {
-        execFileSync('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', target], { stdio: 'pipe' });
-      } catch (error) {
-        await rm(target, { recursive: true, force: true });
-        t.skip(`cannot mount tmpfs here: ${String((error as Error).message).split('\n')[0]}`);
-        return undefined;
-      }
-      mounts.push(target);
-      return target;
-    }
-    after(async () => {
-      for (const target of mounts) {
-        execFileSync('umount', [target]);
-        await rm(target, { recursive: true, force: true });
-      }
-    });
+    const tmpfs = new TmpfsMounts();
+    after(() => tmpfs.unmountAll());
 
     test('a read-only mount fails check(write) with storage.not-writable and writes with storage.read-only', async (t) => {
-      const target = await mountTmpfs(t, 'size=1m,ro');
+      const target = await tmpfs.mount(t, 'size=1m,ro');
       if (target === undefined) return;
       const storage = new FsStorage({ type: 'fs', root: target });
       await storage.check('read');
@@ -181,7 +162,7 @@ describe('FsStorage', () => {
     });
 
     test('a full disk fails the write with storage.disk-full and leaves no partial file', async (t) => {
-      const target = await mountTmpfs(t, 'size=1m');
+      const target = await tmpfs.mount(t, 'size=1m');
       if (target === undefined) return;
       const storage = new FsStorage({ type: 'fs', root: target });
       await storage.check('write');
