@@ -1,4 +1,5 @@
 /** docs/benchmarks.md and its chart, from one bench run's results. No dependencies: the SVG is written by hand. */
+import type { PlanSummary } from '../tools/synthetic-instance/index.js';
 
 export interface CopyRun {
   name: string;
@@ -36,18 +37,7 @@ export interface BenchResults {
   command: string;
   machine: { cpus: number; cpuModel: string; oneCoreMd5MBps?: number; memoryGiB: number; os: string; node: string; rclone: string; postgres: string; s3rver: string };
   settings: { scale: number; seed: string; concurrency: number; repeat: number };
-  instance: {
-    rows: Record<string, number>;
-    referencedKeys: number;
-    storedObjects: number;
-    referencedBytes: number;
-    orphans: number;
-    orphanBytes: number;
-    largestObject: number;
-    sizePercentiles: { p50: number; p90: number; p99: number; max: number };
-    generateSeconds: number;
-    keysMatchGenerator: boolean;
-  };
+  instance: PlanSummary & { generateSeconds: number; keysMatchGenerator: boolean };
   runs: CopyRun[];
   /** Round by round (with --repeat): the first copy's ratio to rclone's and that round's ceiling for a costless client. */
   firstCopyRounds?: { ratio: number; ceiling: number }[];

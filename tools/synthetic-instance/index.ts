@@ -10,7 +10,7 @@ import { writeObjects, type WriteProgress } from './write-objects.js';
 
 export { contentTypeFor, objectBody, objectMd5 } from './content.js';
 export { createInstanceDatabase, insertBulkMedia, insertPlanRows, insertRows, serverSettings, type InstanceDatabase } from './database.js';
-export { landmarks, parseScale, planInstance, planSummary, sizeProfile, tableNames, type InstancePlan, type PlanOptions, type PlannedObject } from './plan.js';
+export { landmarks, parseScale, planInstance, planSummary, sizeProfile, tableNames, type InstancePlan, type PlanOptions, type PlannedObject, type PlanSummary } from './plan.js';
 export { mastodonCacheControl, writeObjects, type WriteProgress } from './write-objects.js';
 
 export interface GenerateOptions extends PlanOptions {

@@ -767,7 +767,7 @@ function compareIds(a: string, b: string): number {
 }
 
 /** Counts and bytes of a plan, for reports. */
-export function planSummary(plan: InstancePlan): {
+export interface PlanSummary {
   rows: Record<TableName, number>;
   referencedKeys: number;
   storedObjects: number;
@@ -776,7 +776,9 @@ export function planSummary(plan: InstancePlan): {
   orphanBytes: number;
   largestObject: number;
   sizePercentiles: { p50: number; p90: number; p99: number; max: number };
-} {
+}
+
+export function planSummary(plan: InstancePlan): PlanSummary {
   const referencedObjects = plan.objects.filter((o) => o.kind !== 'orphan');
   const sizes = referencedObjects.map((o) => o.size).sort((a, b) => a - b);
   const at = (q: number): number => sizes[Math.min(sizes.length - 1, Math.floor(q * sizes.length))] ?? 0;
