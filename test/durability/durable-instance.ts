@@ -120,5 +120,3 @@ export function boundedFaults(share: number, kinds: Fault[], perPath = 2, seed =
     },
   };
 }
-
-export { startCli, type RunningCli } from '../helpers/cli.js';

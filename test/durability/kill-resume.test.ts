@@ -2,11 +2,10 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Journal } from '../../src/journal/journal.js';
-import type { CliResult } from '../helpers/cli.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, startCli, type CliResult } from '../helpers/cli.js';
 import type { RecordedRequest } from '../helpers/s3-proxy.js';
 import { jobSummary } from '../helpers/test-instance.js';
-import { createDurableInstance, startCli, type DurableInstance } from './durable-instance.js';
+import { createDurableInstance, type DurableInstance } from './durable-instance.js';
 
 describe('kill -9 at any moment, then re-run: the destination ends with exactly the expected objects', () => {
   let instance: DurableInstance;

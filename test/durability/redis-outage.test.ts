@@ -8,12 +8,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type AddressInfo } from 'node:net';
 import { after, afterEach, before, describe, test } from 'node:test';
-import { runCli } from '../helpers/cli.js';
+import { runCli, startCli, type RunningCli } from '../helpers/cli.js';
 import type { RecordedRequest } from '../helpers/s3-proxy.js';
 import { s3rverCredentials } from '../helpers/s3-server.js';
 import { destinationBucket } from '../helpers/test-instance.js';
 import { eventually } from '../queue/test-redis.js';
-import { createDurableInstance, startCli, type DurableInstance, type RunningCli } from './durable-instance.js';
+import { createDurableInstance, type DurableInstance } from './durable-instance.js';
 
 async function freePort(): Promise<number> {
   const server = createServer().listen(0, '127.0.0.1');
@@ -82,10 +82,10 @@ describe("a worker stopped while its queue's Redis is down still quits: after th
     return { redis: redis.process, config };
   }
 
-  function worker(config: string, extra: string[] = []): RunningCli & { stderr: () => string } {
+  function worker(config: string, extra: string[] = []): RunningCli {
     const cli = startCli(['worker', '--config', config, '--concurrency', String(concurrency), ...extra]);
     started.push(cli.child);
-    return { ...cli, stderr: () => cli.output().stderr };
+    return cli;
   }
 
   const uploadsHanging = (): Promise<boolean> =>
@@ -118,7 +118,7 @@ describe("a worker stopped while its queue's Redis is down still quits: after th
     redis.kill('SIGSTOP');
 
     running.child.kill('SIGINT');
-    await eventually(async () => /taking no new task/.test(running.stderr()), 10_000, 'the first SIGINT to be heard');
+    await eventually(async () => /taking no new task/.test(running.output().stderr), 10_000, 'the first SIGINT to be heard');
     const signalledAt = Date.now();
     running.child.kill('SIGINT');
     const result = await running.result;

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Journal } from '../../src/journal/journal.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, startCli } from '../helpers/cli.js';
 import type { RecordedRequest } from '../helpers/s3-proxy.js';
 import { jobSummary } from '../helpers/test-instance.js';
-import { createDurableInstance, startCli, type DurableInstance } from './durable-instance.js';
+import { createDurableInstance, type DurableInstance } from './durable-instance.js';
 
 describe('SIGTERM and Ctrl-C: transfers in flight finish (or are abandoned after the grace period), the journal is flushed', () => {
   let instance: DurableInstance;
