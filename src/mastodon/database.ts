@@ -4,7 +4,7 @@ import { connectError, queryError, scrub, type ConnectTarget } from './database-
 import { jobSchema, joinTables, type JobSchema, type TableColumns } from './job-schema.js';
 import { jobModels } from './models.js';
 import { jobNames, type JobName, type Row } from './object-ref.js';
-import { countSql, selectPageSql, type SqlQuery } from './row-sql.js';
+import { countSql, quoteIdent, selectPageSql, type SqlQuery } from './row-sql.js';
 import { StreamedPage } from './streamed-page.js';
 
 export interface DatabaseOptions {
@@ -153,6 +153,22 @@ export class MastodonDatabase {
     const [result] = await this.run(countSql(schema, { afterId, since: query.since }), schema.model.table);
     const count = Number(result?.['count'] ?? 0);
     return query.limit === undefined ? count : Math.min(count, nonNegativeInteger(query.limit, 'limit'));
+  }
+
+  /**
+   * Ids that cut the job's rows into `parts` groups of about equal size: `parts - 1` of them
+   * (fewer when ids repeat or the table is small), ascending. Where a listing of the job's
+   * objects can be split; one sort of the table's ids.
+   */
+  async idQuantiles(job: JobName, parts: number): Promise<string[]> {
+    const { table } = (await this.jobSchema(job)).model;
+    const fractions = Array.from({ length: positiveInteger(parts, 'parts') - 1 }, (_, index) => (index + 1) / parts);
+    const [row] = await this.run(
+      { text: `SELECT (percentile_disc($1::float8[]) WITHIN GROUP (ORDER BY "id"))::text[] AS ids FROM ${quoteIdent(table)}`, values: [fractions] },
+      table,
+    );
+    const ids: unknown = row?.['ids'];
+    return Array.isArray(ids) ? [...new Set(ids.filter((id): id is string => typeof id === 'string'))] : [];
   }
 
   /** One statement on this read-only session, for diagnostics; writes fail. */

@@ -12,16 +12,16 @@ import { withRetry, type RetryPolicy } from '../transfer/retry.js';
  * skips whatever else shares the bucket, and lets the listings run in parallel.
  */
 export function jobPrefixes(jobs: readonly JobName[]): string[] {
-  const prefixes: string[] = [];
-  for (const job of jobs) {
-    const model = jobModels[job];
-    for (const attachment of model.attachments) {
-      const path = `${model.classPath}/${attachment.plural}/`;
-      prefixes.push(path);
-      if (attachment.versioned) prefixes.push(`cache/${path}`);
-    }
-  }
-  return [...new Set(prefixes)];
+  return [...new Set(jobs.flatMap(attachmentPrefixes))];
+}
+
+/** The key prefixes of one job's attachments, local and cached. */
+export function attachmentPrefixes(job: JobName): string[] {
+  const model = jobModels[job];
+  return model.attachments.flatMap((attachment) => {
+    const path = `${model.classPath}/${attachment.plural}/`;
+    return attachment.versioned ? [path, `cache/${path}`] : [path];
+  });
 }
 
 export interface ListingOptions {
@@ -30,15 +30,39 @@ export interface ListingOptions {
   retry: RetryPolicy;
   /** Entries are handed over in batches of this size. @defaultValue 1000 */
   batchSize?: number;
+  /**
+   * Keys at which a long prefix may be cut into ranges listed in parallel
+   * (each range holds the keys after one cut point, up to the next), about
+   * `parts` of them spread evenly over its keys. Asked only for a prefix
+   * still being listed after `splitAfter` keys, on a storage that lists in
+   * order. Any strings keep the listing complete; good ones keep it balanced.
+   */
+  cutPoints?: (prefix: string, parts: number) => Promise<readonly string[]>;
+  /** @defaultValue 10000 */
+  splitAfter?: number;
   onRetry?: (error: unknown, prefix: string) => void;
 }
 
+/** The keys of `prefix` after `after` (exclusive) up to `through` (inclusive); the whole prefix when both are absent. */
+interface ListingRange {
+  prefix: string;
+  after?: string;
+  through?: string;
+}
+
+/** Ranges per listing running at once when a prefix is cut: more, smaller ranges even out ranges of unequal size. */
+const rangesPerListing = 4;
+
 /**
- * Lists every object under `prefixes`, several prefixes at a time (flat
+ * Lists every object under `prefixes`, several listings at a time (flat
  * listings: one request per 1,000 keys however deep the tree), handing the
- * entries to `sink` in batches. A listing that fails on a transient error is
- * started over (the sink must accept an entry twice). Returns the number of
- * entries listed.
+ * entries to `sink` in batches. A prefix with more than `splitAfter` keys
+ * goes on as ranges between `cutPoints`, so that one large prefix
+ * (`media_attachments/files/` of a big instance) is not one long sequence of
+ * pages. A listing that fails on a transient error is started over (the sink
+ * must accept an entry twice). Returns the number of entries listed. After a
+ * failure the listings still running stop, and the error is thrown once they
+ * have: the sink is never called after this returns or throws.
  */
 export async function listPrefixes(
   storage: Storage,
@@ -46,42 +70,132 @@ export async function listPrefixes(
   sink: (entries: InventoryEntry[], prefix: string) => void,
   options: ListingOptions,
 ): Promise<number> {
+  const parallel = Math.max(1, options.parallel ?? 8);
   const batchSize = options.batchSize ?? 1000;
-  const queue = [...prefixes];
+  const { cutPoints } = options;
+  const splitAfter = cutPoints !== undefined && storage.capabilities.sortedListing === true ? (options.splitAfter ?? 10_000) : Infinity;
   let total = 0;
-  const listOne = async (prefix: string): Promise<void> => {
-    const { value } = await withRetry(
-      async () => {
-        let count = 0;
-        let batch: InventoryEntry[] = [];
-        for await (const info of storage.list(prefix)) {
-          batch.push({ key: info.key, size: info.size, ...(info.etag !== undefined ? { etag: info.etag } : {}) });
-          if (batch.length >= batchSize) {
-            sink(batch, prefix);
-            count += batch.length;
-            batch = [];
-          }
-        }
-        sink(batch, prefix);
-        return count + batch.length;
-      },
+  let failed = false;
+
+  const runRange = async (range: ListingRange): Promise<ListingRange[]> => {
+    const whole = range.after === undefined && range.through === undefined;
+    const limits = { batchSize, stopAfter: whole ? splitAfter : Infinity, stopped: () => failed };
+    const { value: listed } = await withRetry(
+      () => listKeysIn(storage, range, (entries) => sink(entries, range.prefix), limits),
       options.retry,
       isTransientError,
-      (error) => options.onRetry?.(error, prefix),
+      (error) => options.onRetry?.(error, range.prefix),
     );
-    total += value;
+    total += listed.count;
+    if (listed.stoppedAt === undefined || cutPoints === undefined) return [];
+    const parts = parallel * rangesPerListing;
+    return rangesAfter(range.prefix, listed.stoppedAt, await cutPoints(range.prefix, parts), parts);
   };
-  const worker = async (): Promise<void> => {
-    for (let prefix = queue.shift(); prefix !== undefined; prefix = queue.shift()) await listOne(prefix);
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.parallel ?? 8, queue.length)) }, worker));
+  await inParallel(
+    prefixes.map((prefix) => ({ prefix })),
+    parallel,
+    runRange,
+    () => {
+      failed = true;
+    },
+  );
   return total;
 }
 
-/** Sorts as S3 lists: by UTF-8 bytes (the same as code points for the ASCII keys Mastodon writes). */
-function byteOrder(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+interface RangeListed {
+  count: number;
+  /** The last key handed over, when the listing stopped at `stopAfter` keys with more to come. */
+  stoppedAt?: string;
 }
+
+async function listKeysIn(
+  storage: Storage,
+  range: ListingRange,
+  sink: (entries: InventoryEntry[]) => void,
+  limits: { batchSize: number; stopAfter: number; stopped: () => boolean },
+): Promise<RangeListed> {
+  let count = 0;
+  let batch: InventoryEntry[] = [];
+  let last: string | undefined;
+  const flush = (): void => {
+    sink(batch);
+    count += batch.length;
+    batch = [];
+  };
+  for await (const info of storage.list(range.prefix, range.after === undefined ? {} : { startAfter: range.after })) {
+    if (range.through !== undefined && compareUtf8(info.key, range.through) > 0) break;
+    if (limits.stopped()) break;
+    if (last !== undefined && count + batch.length >= limits.stopAfter) {
+      flush();
+      return { count, stoppedAt: last };
+    }
+    batch.push({ key: info.key, size: info.size, ...(info.etag !== undefined ? { etag: info.etag } : {}) });
+    last = info.key;
+    if (batch.length >= limits.batchSize) flush();
+  }
+  flush();
+  return { count };
+}
+
+/**
+ * Ranges that together hold every key of `prefix` after `after`: cut at up to
+ * `parts - 1` of the cut points beyond it, picked evenly. A cut point's own
+ * keys (a folder's, when it ends in `/`) sort after it, in the next range.
+ */
+function rangesAfter(prefix: string, after: string, cutPoints: readonly string[], parts: number): ListingRange[] {
+  const ahead = [...new Set(cutPoints)].filter((cut) => cut.startsWith(prefix) && compareUtf8(cut, after) > 0).sort(compareUtf8);
+  const chosen = ahead.length < parts ? ahead : Array.from({ length: parts - 1 }, (_, index) => ahead[Math.floor(((index + 1) * ahead.length) / parts)] as string);
+  return [after, ...chosen].map((start, index) => ({ prefix, after: start, ...(index < chosen.length ? { through: chosen[index] as string } : {}) }));
+}
+
+/**
+ * Runs each task `parallel` at a time; a task may hand back more tasks, which
+ * join the queue. After a failure no task starts, `onFailure` lets running
+ * ones stop early, and the first error is thrown once they have all ended.
+ */
+async function inParallel<T>(tasks: T[], parallel: number, run: (task: T) => Promise<T[]>, onFailure: () => void): Promise<void> {
+  const queue = [...tasks];
+  const running = new Set<Promise<void>>();
+  let failure: { error: unknown } | undefined;
+  while (failure === undefined && (queue.length > 0 || running.size > 0)) {
+    while (failure === undefined && queue.length > 0 && running.size < parallel) {
+      const task = queue.shift() as T;
+      const started: Promise<void> = run(task).then(
+        (more) => {
+          queue.push(...more);
+        },
+        (error: unknown) => {
+          failure ??= { error };
+          onFailure();
+        },
+      ).finally(() => running.delete(started));
+      running.add(started);
+    }
+    if (running.size > 0) await Promise.race(running);
+  }
+  await Promise.all(running);
+  if (failure !== undefined) throw failure.error;
+}
+
+/**
+ * Compares keys as S3 sorts them, by UTF-8 bytes, without encoding them:
+ * UTF-16 order agrees with UTF-8 order except between surrogates (characters
+ * past U+FFFF) and U+E000–U+FFFF, which are swapped back here.
+ */
+export function compareUtf8(a: string, b: string): number {
+  const length = Math.min(a.length, b.length);
+  for (let index = 0; index < length; index++) {
+    const x = a.charCodeAt(index);
+    const y = b.charCodeAt(index);
+    if (x === y) continue;
+    if (x < 0xd800 || y < 0xd800) return x - y;
+    return utf8Rank(x) - utf8Rank(y);
+  }
+  return a.length - b.length;
+}
+
+/** Places surrogates (U+D800–DFFF) after U+E000–U+FFFF, as their UTF-8 lead bytes (F0–F4) sort after EE–EF. */
+const utf8Rank = (unit: number): number => (unit >= 0xe000 ? unit - 0x800 : unit + 0x2000);
 
 /** Greater than every key that starts with `prefix`, in S3's UTF-8 order. */
 const pastPrefix = (prefix: string): string => `${prefix}\u{10FFFF}`;
@@ -108,7 +222,7 @@ export async function listEverything(
 }
 
 async function listOutside(storage: Storage, known: readonly string[], sink: (entries: InventoryEntry[]) => void, batchSize: number): Promise<number> {
-  const prefixes = [...known].sort(byteOrder);
+  const prefixes = [...known].sort(compareUtf8);
   const under = (key: string): string | undefined => prefixes.find((prefix) => key.startsWith(prefix));
   let count = 0;
   let batch: InventoryEntry[] = [];

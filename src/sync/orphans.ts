@@ -7,6 +7,7 @@ import type { JobName } from '../mastodon/object-ref.js';
 import type { Storage } from '../storage/storage.js';
 import type { RetryPolicy } from '../transfer/retry.js';
 import { listEverything } from './listing.js';
+import { cutPointsFromDatabase } from './listing-cuts.js';
 import { referencedObjects } from './plan.js';
 
 export interface OrphanOptions {
@@ -59,6 +60,7 @@ export async function findOrphans(dependencies: OrphanDependencies, options: Orp
     await listEverything(storage, mastodonClassPrefixes, (entries) => index.addListed('source', entries), {
       retry: options.retry,
       parallel: options.parallel ?? 8,
+      cutPoints: cutPointsFromDatabase(database, options.jobs),
     });
     const listed = index.listedCount('source');
     log.info(`listed ${listed} objects; reading which ones the database references`);

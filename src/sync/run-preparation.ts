@@ -5,7 +5,7 @@ import type { JobName } from '../mastodon/object-ref.js';
 import { describeStorageError } from '../storage/errors.js';
 import type { MultipartObserver, Storage } from '../storage/storage.js';
 import type { RetryPolicy } from '../transfer/retry.js';
-import { jobPrefixes, listPrefixes } from './listing.js';
+import { jobPrefixes, listPrefixes, type ListingOptions } from './listing.js';
 
 /** When to list the destination before copying. */
 export type InventoryMode =
@@ -37,7 +37,13 @@ export function inventoryWanted(options: InventoryOptions, journal: JournalScope
 }
 
 /** Lists the destination into the journal; undefined when it cannot be listed (each object is then checked on its own). */
-export async function takeInventory(destination: Storage, log: Logger, options: InventoryOptions, journal: JournalScope): Promise<number | undefined> {
+export async function takeInventory(
+  destination: Storage,
+  log: Logger,
+  options: InventoryOptions,
+  journal: JournalScope,
+  cutPoints?: ListingOptions['cutPoints'],
+): Promise<number | undefined> {
   const prefixes = jobPrefixes(options.jobs).filter((prefix) => options.localOnly !== true || !prefix.startsWith('cache/'));
   const started = Date.now();
   log.info(`listing ${destination.description} (${prefixes.length} prefixes, in parallel) to skip per-object checks`);
@@ -46,6 +52,7 @@ export async function takeInventory(destination: Storage, log: Logger, options: 
     const count = await listPrefixes(destination, prefixes, (entries) => journal.addInventory(entries), {
       retry: options.retry,
       parallel: Math.min(8, options.concurrency),
+      ...(cutPoints !== undefined ? { cutPoints } : {}),
       onRetry: (error, prefix) => log.warn({ prefix, reason: describeStorageError(error) }, `listing ${prefix} failed; starting it over`),
     });
     log.info(`the destination holds ${count} objects under the jobs' prefixes (listed in ${((Date.now() - started) / 1000).toFixed(1)} s)`);

@@ -11,6 +11,7 @@ import { isThrottlingError } from '../transfer/throttling.js';
 import { fatalDestinationFix, isFatalDestinationFailure } from './fatal-destination.js';
 import { untilDoneOrAbandoned } from './grace-period.js';
 import { logOutcome } from './log-outcome.js';
+import { cutPointsFromDatabase } from './listing-cuts.js';
 import { abortAbandonedUploads, databaseNow, inventoryWanted, multipartObserver, runKind, takeInventory, type InventoryOptions } from './run-preparation.js';
 import { copyTasks, type TaskOptions } from './settled-keys.js';
 
@@ -65,7 +66,7 @@ export async function runSync(dependencies: SyncDependencies, options: SyncOptio
   const ready = dependencies.ready ?? Promise.resolve();
   // The database's clock before any row is read: what changes after it is the next `--since last`'s.
   const sinceMark = writing ? await databaseNow(database) : undefined;
-  const inventoried = writing && inventoryWanted(options, journal) ? await ready.then(() => takeInventory(destination, log, options, journal)) : undefined;
+  const inventoried = writing && inventoryWanted(options, journal) ? await ready.then(() => takeInventory(destination, log, options, journal, cutPointsFromDatabase(database, options.jobs))) : undefined;
   // A re-run mostly reads: its rows and the journal's answers need not wait for the storages' checks
   // (a few round trips each), only what touches a storage or records the run does.
   let runId: number | undefined;

@@ -6,6 +6,7 @@ import type { Storage } from '../storage/storage.js';
 import { isSameObject } from '../transfer/copy-object.js';
 import type { RetryPolicy } from '../transfer/retry.js';
 import { jobPrefixes, listPrefixes } from './listing.js';
+import { cutPointsFromDatabase } from './listing-cuts.js';
 import { referencedObjects } from './plan.js';
 
 export interface VerifyOptions {
@@ -78,7 +79,7 @@ export async function verifyDestination(
       }
     }
     const prefixes = jobPrefixes(options.jobs).filter((prefix) => options.localOnly !== true || !prefix.startsWith('cache/'));
-    const listing = { retry: options.retry, parallel: options.parallel ?? 8 };
+    const listing = { retry: options.retry, parallel: options.parallel ?? 8, cutPoints: cutPointsFromDatabase(database, options.jobs) };
     log.info(`${index.referencedCount()} keys referenced; listing ${source.description} and ${destination.description} (${prefixes.length} prefixes each)`);
     const [sourceCount, destinationCount] = await Promise.all([
       listPrefixes(source, prefixes, (entries) => index.addListed('source', entries), listing),
