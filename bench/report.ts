@@ -1,5 +1,6 @@
 /** docs/benchmarks.md and its chart, from one bench run's results. No dependencies: the SVG is written by hand. */
 import type { PlanSummary } from '../tools/synthetic-instance/index.js';
+import type { ListingResults } from './listing.js';
 
 export interface CopyRun {
   name: string;
@@ -68,6 +69,7 @@ export interface BenchResults {
     exitCode: number | null;
     rssSamples: [number, number][];
   };
+  listing?: ListingResults;
   targets: Target[];
 }
 
@@ -88,6 +90,8 @@ export function fixedBeside(value: number, threshold: number, digits: number): s
   return Number(text) >= threshold === value >= threshold ? text : fixedBeside(value, threshold, digits + 1);
 }
 const thousands = (value: number): string => Math.round(value).toLocaleString('en-US');
+/** The middle value (the lower of the two middle ones), as the run table picks its median attempt. */
+const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)] ?? 0;
 
 function size(bytes: number): string {
   if (bytes >= 1e9) return `${fixed(bytes / 1e9, 2)} GB`;
@@ -233,6 +237,20 @@ export function renderMarkdown(results: BenchResults, chartFile: string, analysi
       `${thousands(e.rows)} media_attachments rows (inserted with \`INSERT … SELECT generate_series\` in ${fixed(e.insertSeconds)} s), enumerated by \`mastodon-s3-sync keys media_attachments\` (keyset pages, key derivation, stdout): ${fixed(e.seconds)} s from process start to exit = **${thousands(e.rowsPerSecond)} rows/s** (${thousands(e.steadyRowsPerSecond)} rows/s from the first key printed), ${thousands(e.keys)} keys. Peak RSS **${fixed(e.peakRssMiB, 0)} MiB**; over ${thousands(e.fourfoldRows)} rows (four times as many, in another database) it was ${fixed(e.fourfoldPeakRssMiB, 0)} MiB: memory ${e.flat ? 'does not grow' : '**grows**'} with the row count.`,
       '',
       `RSS over time (s, MiB): ${e.rssSamples.filter((_, k) => k % 6 === 0).map(([t, v]) => `${fixed(t)} s ${fixed(v, 0)}`).join(' · ')}`,
+      '',
+    );
+  }
+  if (results.listing !== undefined) {
+    const l = results.listing;
+    const run = (name: string, listed: ListingResults['uncut']): string[] => [name, `${fixed(median(listed.seconds), 2)} (of ${listed.seconds.map((s) => fixed(s, 2)).join(', ')})`, String(listed.requests), listed.complete ? 'yes' : '**no**'];
+    lines.push(
+      '## Listing one large prefix',
+      '',
+      `${thousands(l.keys)} keys under \`media_attachments/files/\` (snowflake ids over four years, four times as many a day at the end; put in ${fixed(l.putSeconds)} s), listed by the code \`sync --inventory\`, \`verify\` and \`orphans\` use, ${l.parallel} listings at once, through a proxy adding **${l.latencyMs} ms to every request**. Cut: past the first 10,000 keys, the rest in ranges between the id partitions of the table's id quantiles.`,
+      '',
+      table(['listing', 'seconds (median)', 'requests', 'every key'], [run('one sequence of pages', l.uncut), run('cut at the id quantiles', l.cut)], ['l', 'r', 'r', 'l']),
+      '',
+      `Cut, the listing was ${fixed(median(l.uncut.seconds) / median(l.cut.seconds), 2)}× as fast. s3rver spends its own CPU on each page, in one process, which ranges cannot overlap; S3 answers pages in parallel, so there the gain is bounded by the listings at once instead.`,
       '',
     );
   }

@@ -24,6 +24,8 @@ import {
   type InstanceDatabase,
   type InstancePlan,
 } from '../tools/synthetic-instance/index.js';
+import { s3ClientFor } from '../test/helpers/s3-server.js';
+import { measureListing } from './listing.js';
 import { measure, requestBreakdown, type Measured } from './measure.js';
 import { waitForQuiet } from './process-tree.js';
 import { costlessClientCeiling, fixedBeside, renderChart, renderMarkdown, type BenchResults, type CopyRun, type Target } from './report.js';
@@ -35,7 +37,8 @@ const MiB = 1024 * 1024;
 
 const usage = `
 npm run bench -- [--scale 10k] [--concurrency 64] [--seed bench] [--repeat 1] [--quiet-timeout 180]
-                 [--rows 1000000] [--big-mb 1024] [--skip-big] [--skip-enumeration] [--skip-build]
+                 [--rows 1000000] [--big-mb 1024] [--listing-keys 30000] [--listing-latency-ms 200]
+                 [--skip-big] [--skip-enumeration] [--skip-listing] [--skip-build]
                  [--out docs/benchmarks.md] [--keep] [--render-only]
 
 One invocation, one machine, the same two local S3 endpoints (two s3rver processes), the same key
@@ -44,7 +47,9 @@ list and the same concurrency for every contender:
   2. its re-run with everything present
   3. rclone copy --files-from <keys> --no-traverse, first copy and re-run (its own bucket)
   4. a bare SDK GET→PUT loop (bench/bare-copy.mjs), the practical limit, and a node:http loop
-plus the peak RSS of copying one 1 GiB object, and DB enumeration over 1M rows. --repeat N runs
+plus the peak RSS of copying one 1 GiB object, DB enumeration over 1M rows, and one large prefix
+listed as one sequence of pages and cut at its table's id quantiles, behind a proxy that adds
+--listing-latency-ms to each request. --repeat N runs
 each contender N times round-robin, each round starting with the next contender (the table takes
 the median); --quiet-timeout waits up to N seconds for the machine to quiet down before each run;
 --render-only rewrites the report from bench/results/latest.json and bench/analysis.md.
@@ -60,6 +65,9 @@ const flags = toolArguments('bench', usage, {
     'big-mb': { type: 'string', default: '1024' },
     'skip-big': { type: 'boolean', default: false },
     'skip-enumeration': { type: 'boolean', default: false },
+    'listing-keys': { type: 'string', default: '30000' },
+    'listing-latency-ms': { type: 'string', default: '200' },
+    'skip-listing': { type: 'boolean', default: false },
     'skip-build': { type: 'boolean', default: false },
     out: { type: 'string', default: 'docs/benchmarks.md' },
     keep: { type: 'boolean', default: false },
@@ -143,17 +151,6 @@ async function preflight(): Promise<void> {
 }
 
 // --- helpers ---------------------------------------------------------------------------------
-
-function s3Client(endpoint: string): S3Client {
-  return new S3Client({
-    endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
-}
 
 async function listBucket(client: S3Client, bucket: string): Promise<Map<string, number>> {
   const objects = new Map<string, number>();
@@ -317,7 +314,7 @@ async function main(): Promise<void> {
   const destination = await startLocalS3({ buckets: ['big'], directory: path.join(work, 's3-destination') });
   cleanups.push(() => destination.stop());
   const servers = { source, destination };
-  const destinationClient = s3Client(destination.endpoint);
+  const destinationClient = s3ClientFor(destination.endpoint);
   cleanups.push(async () => destinationClient.destroy());
 
   // 1. The instance.
@@ -551,7 +548,21 @@ async function main(): Promise<void> {
     log(`  ${full.wallSeconds.toFixed(1)} s (${Math.round(enumerationRows / full.wallSeconds)} rows/s), peak RSS ${(full.peakRssBytes / MiB).toFixed(0)} MiB (${fourfoldRows} rows: ${(fourfold.peakRssBytes / MiB).toFixed(0)} MiB)`);
   }
 
-  // 7. Report.
+  // 7. Listing one large prefix.
+  let listing: BenchResults['listing'];
+  if (!flags['skip-listing']) {
+    await quiet('listing');
+    listing = await measureListing({
+      keys: Number(flags['listing-keys']),
+      latencyMs: Number(flags['listing-latency-ms']),
+      rounds: repeat,
+      directory: path.join(work, 's3-listing'),
+      log,
+      cleanups,
+    });
+  }
+
+  // 8. Report.
   const results: BenchResults = {
     date: startedAt.toISOString(),
     finishedSeconds: (Date.now() - startedAt.getTime()) / 1000,
@@ -563,6 +574,7 @@ async function main(): Promise<void> {
     firstCopyRounds,
     ...(big !== undefined ? { bigObject: big } : {}),
     ...(enumeration !== undefined ? { enumeration } : {}),
+    ...(listing !== undefined ? { listing } : {}),
     targets: [],
   };
   results.targets = targets(results);
