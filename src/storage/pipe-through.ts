@@ -22,7 +22,7 @@ export function pipeThrough<T extends Transform>(body: Readable, through: T): T 
   return body.pipe(through);
 }
 
-class PrematureCloseError extends Error {
+export class PrematureCloseError extends Error {
   override readonly name = 'PrematureCloseError';
   /** Node's own code for it, which the transient-error check knows. */
   readonly code = 'ERR_STREAM_PREMATURE_CLOSE';

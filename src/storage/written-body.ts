@@ -1,6 +1,6 @@
-import { Transform, type Readable } from 'node:stream';
+import { Transform, type Readable, type Writable } from 'node:stream';
 import { BodySizeMismatchError } from './errors.js';
-import { pipeThrough } from './pipe-through.js';
+import { pipeThrough, PrematureCloseError } from './pipe-through.js';
 
 /**
  * The body a back end writes: `body` unchanged, but failing (before it ends)
@@ -26,4 +26,43 @@ export function writtenBody(body: Readable, expected: number | undefined, onByte
     },
   });
   return pipeThrough(body, check);
+}
+
+/**
+ * The same check for a destination that commits once it has the announced
+ * length (an HTTP request with Content-Length): `body` is written into
+ * `destination`, ended only when exactly `expected` bytes came, and destroyed
+ * otherwise, with a BodySizeMismatchError or with the body's error or
+ * premature close. The chunk that completes the length is held until the body
+ * ends, so that a body longer than announced never reaches the server whole
+ * (it would store the first `expected` bytes and answer 200). No stage
+ * between them: each chunk goes straight from one to the other.
+ */
+export function sendExactly(body: Readable, destination: Writable, expected: number, onBytes: ((bytes: number) => void) | undefined): void {
+  let received = 0;
+  let last: Buffer | undefined;
+  const fail = (error: Error): void => {
+    destination.destroy(error);
+    body.destroy();
+  };
+  body.on('data', (chunk: Buffer) => {
+    received += chunk.length;
+    if (received > expected) return fail(new BodySizeMismatchError(expected, received));
+    onBytes?.(chunk.length);
+    if (received === expected) last = chunk;
+    else if (!destination.write(chunk)) body.pause();
+  });
+  destination.on('drain', () => body.resume());
+  body.once('end', () => {
+    if (received !== expected) fail(new BodySizeMismatchError(expected, received));
+    else if (last !== undefined) destination.end(last);
+    else destination.end();
+  });
+  body.once('error', (error) => destination.destroy(error));
+  body.once('close', () => {
+    if (!body.readableEnded) destination.destroy(new PrematureCloseError());
+  });
+  destination.once('close', () => {
+    if (!body.readableEnded) body.destroy();
+  });
 }

@@ -6,6 +6,7 @@ import https from 'node:https';
 import type { Readable } from 'node:stream';
 import { UserError } from '../../errors.js';
 import type { S3StorageOptions } from '../storage-options.js';
+import { sendExactly } from '../written-body.js';
 import type { S3Timeouts } from './s3-client.js';
 
 /**
@@ -76,16 +77,17 @@ export class S3ObjectRequests {
   }
 
   /**
-   * Streams `body` (exactly `size` bytes) as one PutObject. A body that fails
-   * aborts the request at once, and the body's error is the one reported.
+   * Streams `body` as one PutObject, which is sent whole only when the body has
+   * exactly `size` bytes (sendExactly). A body that fails aborts the request at
+   * once, and the body's error is the one reported. `onBytes` hears each chunk.
    */
-  async put(key: string, body: Readable, size: number, headers: Record<string, string>): Promise<void> {
+  async put(key: string, body: Readable, size: number, headers: Record<string, string>, onBytes?: (bytes: number) => void): Promise<void> {
     const expectContinue = size >= expectContinueFrom;
     let sent: http.ClientRequest | undefined;
     const response = await this.#send('PUT', key, { ...headers, 'content-length': String(size), ...(expectContinue ? { expect: '100-continue' } : {}) }, (request) => {
       sent = request;
       const send = (): void => {
-        body.pipe(request);
+        sendExactly(body, request, size, onBytes);
       };
       body.once('error', (error) => request.destroy(error));
       if (!expectContinue) return send();

@@ -110,16 +110,18 @@ export class S3Storage implements Storage {
   }
 
   async write(key: string, body: Readable, options: WriteOptions): Promise<void> {
-    const checked = writtenBody(body, options.size, options.onBytes);
+    const singlePut = options.size !== undefined && options.size <= this.#options.multipartThreshold;
+    // A single PUT checks the length itself, as it hands the body over; multipart parts come from a checked stream.
+    const sent = singlePut ? body : writtenBody(body, options.size, options.onBytes);
     try {
-      if (options.size !== undefined && options.size <= this.#options.multipartThreshold) {
+      if (singlePut) {
         // Streamed straight through: nothing is buffered, and Content-Length lets S3 accept it unchunked.
-        await this.#objects.put(this.#prefix.add(key), checked, options.size, objectHeaders(options));
+        await this.#objects.put(this.#prefix.add(key), sent, options.size as number, objectHeaders(options), options.onBytes);
       } else {
-        await this.#uploadMultipart(this.#objectParams(key, options), checked, options.size, options.multipart);
+        await this.#uploadMultipart(this.#objectParams(key, options), sent, options.size, options.multipart);
       }
     } catch (error) {
-      checked.destroy();
+      sent.destroy();
       throw error;
     }
   }
