@@ -38,7 +38,16 @@ const retry = { attempts: 5, baseDelayMs: 200, maxDelayMs: 5000 };
 /** Four years of media, four times as many a day at the end as at the start: quantiles, not even id steps, balance that. */
 const years = 4;
 
-export async function measureListing(options: { keys: number; latencyMs: number; rounds: number; directory: string; log: (message: string) => void; cleanups: (() => Promise<unknown>)[] }): Promise<ListingResults> {
+export async function measureListing(options: {
+  keys: number;
+  latencyMs: number;
+  rounds: number;
+  directory: string;
+  log: (message: string) => void;
+  /** Waits for the machine to calm down before each listing. */
+  quiet: (what: string) => Promise<void>;
+  cleanups: (() => Promise<unknown>)[];
+}): Promise<ListingResults> {
   const { keys, log } = options;
   const server = await startLocalS3({ buckets: ['listing'], directory: options.directory });
   options.cleanups.push(() => server.stop());
@@ -78,6 +87,7 @@ export async function measureListing(options: { keys: number; latencyMs: number;
     // Alternating which goes first, so that neither always meets the machine in the same state.
     const order = round % 2 === 1 ? (['uncut', 'cut'] as const) : (['cut', 'uncut'] as const);
     for (const kind of order) {
+      await options.quiet(`listing (${kind})`);
       const listed = new Set<string>();
       proxy.requests.length = 0;
       const started = performance.now();

@@ -551,13 +551,13 @@ async function main(): Promise<void> {
   // 7. Listing one large prefix.
   let listing: BenchResults['listing'];
   if (!flags['skip-listing']) {
-    await quiet('listing');
     listing = await measureListing({
       keys: Number(flags['listing-keys']),
       latencyMs: Number(flags['listing-latency-ms']),
       rounds: repeat,
       directory: path.join(work, 's3-listing'),
       log,
+      quiet,
       cleanups,
     });
   }
