@@ -1,4 +1,4 @@
-import type { Readable, Transform } from 'node:stream';
+import type { Readable, Transform, Writable } from 'node:stream';
 
 /**
  * `body.pipe(through)` with failures going both ways, as stream.pipeline does:
@@ -9,20 +9,29 @@ import type { Readable, Transform } from 'node:stream';
  * pipeline per object.
  */
 export function pipeThrough<T extends Transform>(body: Readable, through: T): T {
-  body.once('error', (error) => through.destroy(error));
-  body.once('close', () => {
-    if (!body.readableEnded) through.destroy(new PrematureCloseError());
-  });
-  through.once('close', () => {
-    if (!body.readableEnded) body.destroy();
-  });
+  linkFailures(body, through);
   // The reader may start reading only later (after opening a file, say); an error emitted before it
   // listens must not crash the process. The reader still gets it: an errored stream rejects its reads.
   through.on('error', () => undefined);
   return body.pipe(through);
 }
 
-export class PrematureCloseError extends Error {
+/**
+ * Failures both ways between `body` and what it is written into: an error or
+ * a premature close of `body` destroys `destination`, and `destination`
+ * closing before `body` ended destroys `body`.
+ */
+export function linkFailures(body: Readable, destination: Writable): void {
+  body.once('error', (error) => destination.destroy(error));
+  body.once('close', () => {
+    if (!body.readableEnded) destination.destroy(new PrematureCloseError());
+  });
+  destination.once('close', () => {
+    if (!body.readableEnded) body.destroy();
+  });
+}
+
+class PrematureCloseError extends Error {
   override readonly name = 'PrematureCloseError';
   /** Node's own code for it, which the transient-error check knows. */
   readonly code = 'ERR_STREAM_PREMATURE_CLOSE';

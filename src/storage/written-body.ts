@@ -1,6 +1,6 @@
 import { Transform, type Readable, type Writable } from 'node:stream';
 import { BodySizeMismatchError } from './errors.js';
-import { pipeThrough, PrematureCloseError } from './pipe-through.js';
+import { linkFailures, pipeThrough } from './pipe-through.js';
 
 /**
  * The body a back end writes: `body` unchanged, but failing (before it ends)
@@ -58,11 +58,5 @@ export function sendExactly(body: Readable, destination: Writable, expected: num
     else if (last !== undefined) destination.end(last);
     else destination.end();
   });
-  body.once('error', (error) => destination.destroy(error));
-  body.once('close', () => {
-    if (!body.readableEnded) destination.destroy(new PrematureCloseError());
-  });
-  destination.once('close', () => {
-    if (!body.readableEnded) body.destroy();
-  });
+  linkFailures(body, destination);
 }

@@ -2,7 +2,7 @@ import type { InventoryEntry } from '../journal/journal-scope.js';
 import { jobModels } from '../mastodon/models.js';
 import type { JobName } from '../mastodon/object-ref.js';
 import { isTransientError } from '../storage/errors.js';
-import type { Storage } from '../storage/storage.js';
+import type { ObjectInfo, Storage } from '../storage/storage.js';
 import { withRetry, type RetryPolicy } from '../transfer/retry.js';
 
 /**
@@ -114,27 +114,38 @@ async function listKeysIn(
   sink: (entries: InventoryEntry[]) => void,
   limits: { batchSize: number; stopAfter: number; stopped: () => boolean },
 ): Promise<RangeListed> {
-  let count = 0;
-  let batch: InventoryEntry[] = [];
+  const batches = entryBatches(sink, limits.batchSize);
   let last: string | undefined;
-  const flush = (): void => {
-    sink(batch);
-    count += batch.length;
-    batch = [];
-  };
   for await (const info of storage.list(range.prefix, range.after === undefined ? {} : { startAfter: range.after })) {
     if (range.through !== undefined && compareUtf8(info.key, range.through) > 0) break;
     if (limits.stopped()) break;
-    if (last !== undefined && count + batch.length >= limits.stopAfter) {
-      flush();
-      return { count, stoppedAt: last };
-    }
-    batch.push({ key: info.key, size: info.size, ...(info.etag !== undefined ? { etag: info.etag } : {}) });
+    if (last !== undefined && batches.count() >= limits.stopAfter) return { count: batches.end(), stoppedAt: last };
+    batches.add(info);
     last = info.key;
-    if (batch.length >= limits.batchSize) flush();
   }
-  flush();
-  return { count };
+  return { count: batches.end() };
+}
+
+/** Listed objects handed to `sink` `size` at a time; `end()` hands over the rest and says how many in all. */
+function entryBatches(sink: (entries: InventoryEntry[]) => void, size: number): { add: (info: ObjectInfo) => void; count: () => number; end: () => number } {
+  let handed = 0;
+  let batch: InventoryEntry[] = [];
+  const flush = (): void => {
+    sink(batch);
+    handed += batch.length;
+    batch = [];
+  };
+  return {
+    add: (info) => {
+      batch.push({ key: info.key, size: info.size, ...(info.etag !== undefined ? { etag: info.etag } : {}) });
+      if (batch.length >= size) flush();
+    },
+    count: () => handed + batch.length,
+    end: () => {
+      flush();
+      return handed;
+    },
+  };
 }
 
 /**
@@ -224,18 +235,9 @@ export async function listEverything(
 async function listOutside(storage: Storage, known: readonly string[], sink: (entries: InventoryEntry[]) => void, batchSize: number): Promise<number> {
   const prefixes = [...known].sort(compareUtf8);
   const under = (key: string): string | undefined => prefixes.find((prefix) => key.startsWith(prefix));
-  let count = 0;
-  let batch: InventoryEntry[] = [];
-  const add = (key: string, size: number, etag: string | undefined): void => {
-    batch.push({ key, size, ...(etag !== undefined ? { etag } : {}) });
-    if (batch.length >= batchSize) {
-      sink(batch);
-      count += batch.length;
-      batch = [];
-    }
-  };
+  const batches = entryBatches(sink, batchSize);
   if (storage.capabilities.sortedListing !== true) {
-    for await (const info of storage.list('')) if (under(info.key) === undefined) add(info.key, info.size, info.etag);
+    for await (const info of storage.list('')) if (under(info.key) === undefined) batches.add(info);
   } else {
     let startAfter: string | undefined;
     let restart = true;
@@ -249,10 +251,9 @@ async function listOutside(storage: Storage, known: readonly string[], sink: (en
           restart = true;
           break;
         }
-        add(info.key, info.size, info.etag);
+        batches.add(info);
       }
     }
   }
-  sink(batch);
-  return count + batch.length;
+  return batches.end();
 }

@@ -110,13 +110,13 @@ export class S3Storage implements Storage {
   }
 
   async write(key: string, body: Readable, options: WriteOptions): Promise<void> {
-    const singlePut = options.size !== undefined && options.size <= this.#options.multipartThreshold;
+    const singlePutSize = options.size !== undefined && options.size <= this.#options.multipartThreshold ? options.size : undefined;
     // A single PUT checks the length itself, as it hands the body over; multipart parts come from a checked stream.
-    const sent = singlePut ? body : writtenBody(body, options.size, options.onBytes);
+    const sent = singlePutSize !== undefined ? body : writtenBody(body, options.size, options.onBytes);
     try {
-      if (singlePut) {
+      if (singlePutSize !== undefined) {
         // Streamed straight through: nothing is buffered, and Content-Length lets S3 accept it unchunked.
-        await this.#objects.put(this.#prefix.add(key), sent, options.size as number, objectHeaders(options), options.onBytes);
+        await this.#objects.put(this.#prefix.add(key), sent, singlePutSize, objectHeaders(options), options.onBytes);
       } else {
         await this.#uploadMultipart(this.#objectParams(key, options), sent, options.size, options.multipart);
       }
