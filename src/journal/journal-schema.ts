@@ -1,9 +1,12 @@
+import type Database from 'better-sqlite3';
+
 /**
  * The state file's tables. One file may hold several source → destination
  * pairs ("scopes"): every row of state belongs to exactly one, so a run against
  * another destination never trusts what was done for the first.
  */
-export const journalSchemaVersion = 1;
+/** 2: objects.acl. */
+export const journalSchemaVersion = 2;
 
 export const journalSchema = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -31,6 +34,8 @@ CREATE TABLE IF NOT EXISTS objects (
   -- A single-part MD5 ETag the object has at the destination, when known: --inventory compares it.
   etag       TEXT,
   found_at   TEXT,
+  -- The ACL the object was written with (copied); NULL when unknown (skipped, no ACL sent, or a schema-1 row).
+  acl        TEXT,
   run        INTEGER,
   updated_at INTEGER NOT NULL,
   PRIMARY KEY (scope, key)
@@ -73,3 +78,11 @@ CREATE TABLE IF NOT EXISTS uploads (
   PRIMARY KEY (scope, upload_id)
 );
 `;
+
+/** Schema 1 → 2: a column, NULL for the rows written before it. */
+export const objectsAclColumn = 'ALTER TABLE objects ADD COLUMN acl TEXT';
+
+/** Whether the file's objects table has the acl column (a schema-1 file opened read-only has not). */
+export function hasAclColumn(db: Database.Database): boolean {
+  return db.prepare('SELECT 1 FROM pragma_table_info(?) WHERE name = ?').get('objects', 'acl') !== undefined;
+}

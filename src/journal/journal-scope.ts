@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { hostname } from 'node:os';
 import { journalError } from './journal-error.js';
+import { hasAclColumn } from './journal-schema.js';
 
 /** The same outcomes the run reports (stats), as the journal stores them. */
 export type JournalOutcome = 'copied' | 'skipped' | 'missing' | 'absent-style' | 'failed';
@@ -22,6 +23,8 @@ export interface OutcomeEntry {
   etag?: string;
   /** The source key it came from when that was the other `cache/` variant. */
   foundAt?: string;
+  /** The ACL it was written with (copied). */
+  acl?: string;
 }
 
 /** A key's state as the journal holds it. */
@@ -34,13 +37,14 @@ export interface KeyState {
   size: number | null;
   etag: string | null;
   foundAt: string | null;
+  acl: string | null;
   run: number | null;
   /** Milliseconds since the epoch. */
   updatedAt: number;
 }
 
 /** What planning a key needs of its record: enough to settle it without a request, or to retry it. */
-export type RecordedOutcome = Pick<KeyState, 'key' | 'outcome' | 'reason' | 'size' | 'etag'>;
+export type RecordedOutcome = Pick<KeyState, 'key' | 'outcome' | 'reason' | 'size' | 'etag' | 'acl'>;
 
 export interface RunRecord {
   id: number;
@@ -117,12 +121,15 @@ export class JournalScope {
   #flushError: unknown;
   #closed = false;
   readonly #statements: ReturnType<typeof prepare>;
+  readonly #aclColumn: 'acl' | 'NULL';
 
   constructor(db: Database.Database, id: number, settings: ScopeSettings) {
     this.#db = db;
     this.id = id;
     this.#settings = settings;
-    this.#statements = prepare(db);
+    // A schema-1 file opened read-only has no acl column: its ACLs read as unknown.
+    this.#aclColumn = hasAclColumn(db) ? 'acl' : 'NULL';
+    this.#statements = prepare(db, this.#aclColumn);
   }
 
   get readonly(): boolean {
@@ -136,8 +143,8 @@ export class JournalScope {
   outcomes(keys: readonly string[]): Map<string, RecordedOutcome> {
     const outcomes = new Map<string, RecordedOutcome>();
     if (keys.length === 0) return outcomes;
-    const rows = this.#statements.outcomesOf.all(JSON.stringify(keys), this.id) as [string, JournalOutcome, string | null, number | null, string | null][];
-    for (const [key, outcome, reason, size, etag] of rows) outcomes.set(key, { key, outcome, reason, size, etag });
+    const rows = this.#statements.outcomesOf.all(JSON.stringify(keys), this.id) as [string, JournalOutcome, string | null, number | null, string | null, string | null][];
+    for (const [key, outcome, reason, size, etag, acl] of rows) outcomes.set(key, { key, outcome, reason, size, etag, acl });
     return outcomes;
   }
 
@@ -162,7 +169,7 @@ export class JournalScope {
     this.#write(() =>
       this.#db.transaction(() => {
         for (const entry of batch) {
-          this.#statements.upsertObject.run({
+          this.#statements.upsertObject!.run({
             scope: this.id,
             key: entry.key,
             job: entry.job,
@@ -172,6 +179,7 @@ export class JournalScope {
             size: entry.size ?? null,
             etag: entry.etag ?? null,
             found_at: entry.foundAt ?? null,
+            acl: entry.acl ?? null,
             run,
             updated_at: now,
           });
@@ -331,7 +339,7 @@ export class JournalScope {
   /** Every key with one of `outcomes`, by job then key, streamed from the file. */
   *entries(outcomes: readonly JournalOutcome[]): IterableIterator<KeyState> {
     const statement = this.#db.prepare(
-      `SELECT job, key, outcome, reason, attempts, size, etag, found_at AS foundAt, run, updated_at AS updatedAt FROM objects
+      `SELECT job, key, outcome, reason, attempts, size, etag, found_at AS foundAt, ${this.#aclColumn} AS acl, run, updated_at AS updatedAt FROM objects
        WHERE scope = ? AND outcome IN (${outcomes.map(() => '?').join(', ')}) ORDER BY job, key`,
     );
     yield* statement.iterate(this.id, ...outcomes) as IterableIterator<KeyState>;
@@ -368,15 +376,16 @@ const runColumns = 'id, started_at, since_mark, finished_at, status, jobs, kind,
  */
 const pageOfKeys = '(SELECT value FROM json_each(?) ORDER BY value) AS wanted CROSS JOIN';
 
-function prepare(db: Database.Database) {
+function prepare(db: Database.Database, aclColumn: 'acl' | 'NULL') {
   return {
-    outcomesOf: db.prepare(`SELECT o.key, o.outcome, o.reason, o.size, o.etag FROM ${pageOfKeys} objects AS o ON o.scope = ? AND o.key = wanted.value`).raw(),
-    upsertObject: db.prepare(
-      `INSERT INTO objects (scope, key, job, outcome, reason, attempts, size, etag, found_at, run, updated_at)
-       VALUES (@scope, @key, @job, @outcome, @reason, @attempts, @size, @etag, @found_at, @run, @updated_at)
+    outcomesOf: db.prepare(`SELECT o.key, o.outcome, o.reason, o.size, o.etag, ${aclColumn === 'acl' ? 'o.acl' : 'NULL'} FROM ${pageOfKeys} objects AS o ON o.scope = ? AND o.key = wanted.value`).raw(),
+    // Only writable files have been migrated to the acl column, and only they write.
+    upsertObject: aclColumn === 'NULL' ? undefined : db.prepare(
+      `INSERT INTO objects (scope, key, job, outcome, reason, attempts, size, etag, found_at, acl, run, updated_at)
+       VALUES (@scope, @key, @job, @outcome, @reason, @attempts, @size, @etag, @found_at, @acl, @run, @updated_at)
        ON CONFLICT (scope, key) DO UPDATE SET job = excluded.job, outcome = excluded.outcome, reason = excluded.reason,
-         attempts = excluded.attempts, size = excluded.size, etag = excluded.etag, found_at = excluded.found_at, run = excluded.run,
-         updated_at = excluded.updated_at`,
+         attempts = excluded.attempts, size = excluded.size, etag = excluded.etag, found_at = excluded.found_at, acl = excluded.acl,
+         run = excluded.run, updated_at = excluded.updated_at`,
     ),
     insertRun: db.prepare('INSERT INTO runs (scope, started_at, since_mark, status, jobs, kind, local_only, pid, host) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
     endRun: db.prepare('UPDATE runs SET finished_at = ?, status = ? WHERE id = ? AND scope = ?'),

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { UserError } from '../errors.js';
 import { journalError } from './journal-error.js';
-import { journalSchema, journalSchemaVersion } from './journal-schema.js';
+import { hasAclColumn, journalSchema, journalSchemaVersion, objectsAclColumn } from './journal-schema.js';
 import { JournalScope } from './journal-scope.js';
 
 export interface JournalOpenOptions {
@@ -51,10 +51,13 @@ export class Journal {
         db.pragma('synchronous = NORMAL');
         db.exec(journalSchema);
         const row = db.prepare('SELECT value FROM meta WHERE name = ?').get('schema_version') as { value: string } | undefined;
-        if (row === undefined) db.prepare('INSERT INTO meta (name, value) VALUES (?, ?)').run('schema_version', String(journalSchemaVersion));
-        else if (Number(row.value) > journalSchemaVersion) {
+        if (row !== undefined && Number(row.value) > journalSchemaVersion) {
           throw new UserError(`state file ${file} was written by a newer mastodon-s3-sync (schema ${row.value}): upgrade, or use another --state`, 'journal.newer');
         }
+        db.transaction(() => {
+          if (!hasAclColumn(db)) db.exec(objectsAclColumn);
+          db.prepare('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value').run('schema_version', String(journalSchemaVersion));
+        })();
       }
       db.prepare('SELECT 1 FROM objects LIMIT 1').get();
     } catch (error) {

@@ -24,6 +24,11 @@ export interface JobSchema {
   readonly accountSuspendedColumn: 'suspended_at' | 'suspended' | null;
   /** media_attachments only: whether `statuses.deleted_at` (v3.5+) can be joined. */
   readonly canJoinStatusDeleted: boolean;
+  /**
+   * media_attachments only: whether the joined account's `updated_at` can tell a delta sync that
+   * its media may have changed ACL (a suspension or its lifting leaves the media rows untouched).
+   */
+  readonly canJoinAccountUpdated: boolean;
 }
 
 /**
@@ -53,6 +58,7 @@ export function jobSchema(job: JobName, tables: TableColumns, databaseName: stri
   const isMedia = job === 'media_attachments';
   const accounts = tables.get('accounts');
   const statuses = tables.get('statuses');
+  const accountSuspendedColumn = isMedia && columns.has('account_id') ? suspendedColumn(accounts) : null;
   return {
     job,
     model,
@@ -60,8 +66,9 @@ export function jobSchema(job: JobName, tables: TableColumns, databaseName: stri
     missingOptionalColumns: selected.filter((c) => !c.present).map((c) => c.name),
     fileNameColumns: model.attachments.map(fileNameColumn).filter((name) => columns.has(name)),
     changeTimestampColumns: changeTimestampColumns(model).filter((name) => columns.has(name)),
-    accountSuspendedColumn: isMedia && columns.has('account_id') ? suspendedColumn(accounts) : null,
+    accountSuspendedColumn,
     canJoinStatusDeleted: isMedia && columns.has('status_id') && (statuses?.has('deleted_at') ?? false),
+    canJoinAccountUpdated: accountSuspendedColumn !== null && (accounts?.has('updated_at') ?? false),
   };
 }
 

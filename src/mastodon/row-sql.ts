@@ -38,7 +38,9 @@ export function selectPageSql(schema: JobSchema, filter: RowFilter, limit: numbe
 export function countSql(schema: JobSchema, filter: RowFilter): SqlQuery {
   const values: unknown[] = [];
   const where = whereClause(schema, filter, values);
-  return { text: `SELECT count(*)::text AS "count" FROM ${quoteIdent(schema.model.table)} AS t WHERE ${where}`, values };
+  // Only a delta's condition reads the joined tables; a plain count needs no join.
+  const joined = filter.since !== undefined ? joins(schema) : [];
+  return { text: [`SELECT count(*)::text AS "count" FROM ${quoteIdent(schema.model.table)} AS t`, ...joined, `WHERE ${where}`].join(' '), values };
 }
 
 /**
@@ -101,7 +103,11 @@ function whereClause(schema: JobSchema, filter: RowFilter, values: unknown[]): s
     // Rails writes UTC into `timestamp without time zone`; compare in UTC whatever the session's TimeZone.
     values.push(filter.since.toISOString());
     const since = `($${values.length}::timestamptz AT TIME ZONE 'UTC')`;
-    conditions.push(`(${schema.changeTimestampColumns.map((c) => `${t(c)} > ${since}`).join(' OR ')})`);
+    const changed = schema.changeTimestampColumns.map((c) => `${t(c)} > ${since}`);
+    // Suspending an account (or lifting it) and deleting a status change their media's ACL, not their rows.
+    if (schema.canJoinAccountUpdated) changed.push(`a."updated_at" > ${since}`);
+    if (schema.canJoinStatusDeleted) changed.push(`s."deleted_at" > ${since}`);
+    conditions.push(`(${changed.join(' OR ')})`);
   }
   return conditions.join(' AND ');
 }

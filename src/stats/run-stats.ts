@@ -49,6 +49,8 @@ export interface ObjectEvent {
   foundAt?: string;
   /** The object's single-part MD5 ETag at the destination, when known (copied, skipped). */
   etag?: string;
+  /** The ACL it was written with (copied, when the destination keeps one). */
+  acl?: 'public-read' | 'private';
   /** Tries made (1 when the first succeeded); absent when no request was made. */
   attempts?: number;
   /** Settled from the journal of an earlier run: no request was made. */

@@ -194,5 +194,6 @@ function journalEntry(event: ObjectEvent): Parameters<JournalScope['record']>[0]
     ...(settledSize ? { size: event.bytes } : {}),
     ...(event.etag !== undefined ? { etag: event.etag } : {}),
     ...(event.foundAt !== undefined ? { foundAt: event.foundAt } : {}),
+    ...(event.acl !== undefined ? { acl: event.acl } : {}),
   };
 }

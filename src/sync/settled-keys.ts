@@ -3,7 +3,7 @@ import type { MastodonDatabase, RowQuery } from '../mastodon/database.js';
 import type { JobName, ObjectRef } from '../mastodon/object-ref.js';
 import type { RunStats } from '../stats/run-stats.js';
 import type { Acl, ObjectInfo } from '../storage/storage.js';
-import type { CopyTask } from '../transfer/copy-object.js';
+import { needsAclWrite, type CopyTask } from '../transfer/copy-object.js';
 import { referencedObjects } from './plan.js';
 
 /** What decides which of a job's keys become copy tasks. */
@@ -44,11 +44,12 @@ export async function* copyTasks(job: JobName, options: TaskOptions, state: Plan
     for (const ref of considered) {
       const recorded = known?.get(ref.key);
       const listed = state.inventoryFresh ? (listing?.get(ref.key) ?? null) : undefined;
-      if (options.retryFailed !== true && recorded !== undefined && isSettled(recorded, listed)) {
+      const acl = options.aclFor(ref.private);
+      if (options.retryFailed !== true && recorded !== undefined && isSettled(recorded, listed, acl)) {
         settleFromJournal(stats, recorded, job);
         continue;
       }
-      yield toCopyTask(ref, options, listed);
+      yield toCopyTask(ref, acl, recorded, listed);
     }
   }
 }
@@ -58,15 +59,23 @@ function isRetryable(known: RecordedOutcome | undefined): boolean {
   return known !== undefined && (known.outcome === 'failed' || known.outcome === 'missing');
 }
 
-/** Settled in the journal, and (when the destination was just listed) still there with the size and MD5 recorded. */
-function isSettled(known: RecordedOutcome, listed: ObjectInfo | null | undefined): boolean {
+/**
+ * Settled in the journal, with the ACL Mastodon wants now (an account suspended since, or a status
+ * deleted, makes its media private), and (when the destination was just listed) still there with
+ * the size and MD5 recorded.
+ */
+function isSettled(known: RecordedOutcome, listed: ObjectInfo | null | undefined, acl: Acl | undefined): boolean {
   if (!settledOutcomes.includes(known.outcome)) return false;
-  if (listed === undefined || (known.outcome !== 'copied' && known.outcome !== 'skipped')) return true;
+  if (known.outcome !== 'copied' && known.outcome !== 'skipped') return true;
+  if (needsAclWrite(acl, recordedAcl(known))) return false;
+  if (listed === undefined) return true;
   if (listed === null || (known.size !== null && listed.size !== known.size)) return false;
   return known.etag === null || listed.etag === undefined || !isMd5(listed.etag) || listed.etag.toLowerCase() === known.etag;
 }
 
 const isMd5 = (etag: string): boolean => /^[0-9a-f]{32}$/i.test(etag);
+
+const recordedAcl = (known: RecordedOutcome): Acl | undefined => (known.acl === 'private' || known.acl === 'public-read' ? known.acl : undefined);
 
 function settleFromJournal(stats: RunStats, known: RecordedOutcome, job: JobName): void {
   stats.transferStarted(job);
@@ -81,13 +90,15 @@ function settleFromJournal(stats: RunStats, known: RecordedOutcome, job: JobName
   });
 }
 
-function toCopyTask(ref: ObjectRef, options: TaskOptions, listed: ObjectInfo | null | undefined): CopyTask {
+function toCopyTask(ref: ObjectRef, acl: Acl | undefined, recorded: RecordedOutcome | undefined, listed: ObjectInfo | null | undefined): CopyTask {
+  const writtenAcl = recorded?.outcome === 'copied' ? recordedAcl(recorded) : undefined;
   return {
     job: ref.job,
     key: ref.key,
     alternateKey: ref.alternateKey,
     required: ref.required,
-    acl: options.aclFor(ref.private),
+    acl,
+    ...(writtenAcl !== undefined ? { writtenAcl } : {}),
     ...(listed !== undefined ? { destinationInfo: listed } : {}),
   };
 }

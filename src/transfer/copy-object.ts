@@ -15,6 +15,8 @@ export interface CopyTask {
   /** Its absence from the source is "missing" rather than an expected gap. */
   required: boolean;
   acl?: Acl;
+  /** The ACL the destination's copy was written with, when an earlier run recorded it. */
+  writtenAcl?: Acl;
   /**
    * What a listing of the destination taken this run says about `key`: `null`
    * when it is not there, its size (and ETag) when it is. Saves the HEAD of the
@@ -94,21 +96,25 @@ async function attemptCopy(task: CopyTask, context: CopyContext, first: boolean)
   if (existing !== undefined) {
     const found = await locate(task, (key) => source.head(key));
     // The destination already has what the source lacks: nothing to do, nothing lost.
-    if (found === undefined || isSameObject(found.value, existing)) return done(task, 'skipped', existing.size, undefined, existing.etag);
+    const current = found === undefined || isSameObject(found.value, existing);
+    // Same bytes under another ACL are written again: that is the one request that sets an ACL everywhere a PUT can.
+    if (current && (found === undefined || !destination.capabilities.acls || !needsAclWrite(task.acl, task.writtenAcl))) {
+      return done(task, 'skipped', existing.size, undefined, existing.etag);
+    }
   }
 
   if (context.dryRun || destination.copyFrom !== undefined && destination.canCopyFrom?.(source) === true) {
     const found = await locate(task, (key) => source.head(key));
     if (found === undefined) return absent(task);
     if (!context.dryRun) await destination.copyFrom!(source, found.key, task.key, writeOptions(found.value, task, context));
-    return done(task, 'copied', found.value.size, found.key, found.value.etag);
+    return written(task, context, found.value.size, found.key, found.value.etag);
   }
 
   const found = await locate(task, (key) => source.read(key));
   if (found === undefined) return absent(task);
   const bytes = await streamCopy(found.value, task, context);
   // Same bytes, so the same MD5 (when the source's ETag is one; a multipart one says nothing).
-  return done(task, 'copied', bytes, found.key, found.value.info.etag);
+  return written(task, context, bytes, found.key, found.value.info.etag);
 }
 
 async function streamCopy(read: ReadResult, task: CopyTask, context: CopyContext): Promise<number> {
@@ -149,6 +155,17 @@ function writeOptions(info: ObjectInfo, task: CopyTask, context: CopyContext): W
   };
 }
 
+/**
+ * Whether an object already at the destination must be written again to carry `wanted`. A listing
+ * or HEAD does not tell an object's ACL: when no run recorded it, only a private one is worth the
+ * write, since a public copy of what Mastodon keeps private (a suspended account's media) must not
+ * stay readable, while the other way round costs a rewrite of every object.
+ */
+export function needsAclWrite(wanted: Acl | undefined, written: Acl | undefined): boolean {
+  if (wanted === undefined) return false;
+  return written === undefined ? wanted === 'private' : written !== wanted;
+}
+
 const singlePartMd5 = /^[0-9a-f]{32}$/i;
 
 /** Same size, and the same MD5 where both ETags are single-part MD5s (multipart ETags are not comparable). */
@@ -169,6 +186,13 @@ function done(task: CopyTask, outcome: 'copied' | 'skipped', bytes: number, foun
     ...(foundAt !== undefined && foundAt !== task.key ? { foundAt } : {}),
     ...(etag !== undefined && singlePartMd5.test(etag) ? { etag: etag.toLowerCase() } : {}),
   };
+}
+
+/** Copied, with the ACL it was written with where the destination keeps one. */
+function written(task: CopyTask, context: CopyContext, bytes: number, foundAt: string, etag: string | undefined): ObjectEvent {
+  const event = done(task, 'copied', bytes, foundAt, etag);
+  if (task.acl !== undefined && context.destination.capabilities.acls) event.acl = task.acl;
+  return event;
 }
 
 function absent(task: CopyTask): ObjectEvent {

@@ -29,7 +29,7 @@ describe('the journal (SQLite state file)', () => {
     assert.equal(reopened.id, first.id);
     assert.deepEqual(
       [...reopened.entries(['copied'])].map((entry) => ({ ...entry, updatedAt: 0, run: null })),
-      [{ job: 'accounts', key: 'accounts/a.png', outcome: 'copied', reason: null, attempts: 1, size: 10, etag: null, foundAt: null, run: null, updatedAt: 0 }],
+      [{ job: 'accounts', key: 'accounts/a.png', outcome: 'copied', reason: null, attempts: 1, size: 10, etag: null, foundAt: null, acl: null, run: null, updatedAt: 0 }],
     );
     assert.equal(reopened.outcomes(['accounts/b.png']).get('accounts/b.png')?.reason, '403 Forbidden');
     assert.equal(again.scope('s3://old at A', 's3://elsewhere at C')!.outcomes(['accounts/a.png']).size, 0, 'another destination inherits nothing');
@@ -128,7 +128,7 @@ describe('the journal (SQLite state file)', () => {
     const other = journal.scope('a', 'c')!;
     const odd = ['media_attachments/files/000/000/001/original/a "quoted" name.png', "emoji/it's\\back.png", 'cache/ünïcödé/日本.jpg', 'x'.repeat(1000)];
     const many = Array.from({ length: 40_000 }, (_, i) => `media_attachments/files/${String(i).padStart(9, '0')}/original/f.png`);
-    for (const key of [...odd, ...many]) scope.record({ job: 'media_attachments', key, outcome: 'copied', size: key.length, etag: 'e'.repeat(32) });
+    for (const key of [...odd, ...many]) scope.record({ job: 'media_attachments', key, outcome: 'copied', size: key.length, etag: 'e'.repeat(32), acl: 'public-read' });
     scope.record({ job: 'media_attachments', key: 'media_attachments/files/failed.png', outcome: 'failed', reason: '403 Forbidden', attempts: 5 });
     other.record({ job: 'accounts', key: 'accounts/only-elsewhere.png', outcome: 'copied', size: 1 });
     scope.flush();
@@ -138,8 +138,8 @@ describe('the journal (SQLite state file)', () => {
     const page = [...many].reverse().concat(odd, odd[0]!, 'media_attachments/files/failed.png', 'never/recorded.png', 'accounts/only-elsewhere.png');
     const outcomes = scope.outcomes(page);
     assert.equal(outcomes.size, odd.length + many.length + 1);
-    for (const key of [...odd, ...many]) assert.deepEqual(outcomes.get(key), { key, outcome: 'copied', reason: null, size: key.length, etag: 'e'.repeat(32) });
-    assert.deepEqual(outcomes.get('media_attachments/files/failed.png'), { key: 'media_attachments/files/failed.png', outcome: 'failed', reason: '403 Forbidden', size: null, etag: null });
+    for (const key of [...odd, ...many]) assert.deepEqual(outcomes.get(key), { key, outcome: 'copied', reason: null, size: key.length, etag: 'e'.repeat(32), acl: 'public-read' });
+    assert.deepEqual(outcomes.get('media_attachments/files/failed.png'), { key: 'media_attachments/files/failed.png', outcome: 'failed', reason: '403 Forbidden', size: null, etag: null, acl: null });
     assert.equal(outcomes.has('never/recorded.png'), false);
     assert.equal(outcomes.has('accounts/only-elsewhere.png'), false, "another pair's keys are not this one's");
     assert.equal(scope.outcomes([]).size, 0);
@@ -154,6 +154,30 @@ describe('the journal (SQLite state file)', () => {
     );
     assert.equal(other.inventoryEntries([odd[0]!]).size, 0);
     journal.close();
+  });
+
+  test('a schema-1 file (no ACLs) is read as it is when read-only, and gains the acl column when opened to write', () => {
+    const journal = Journal.open(file('schema-1.sqlite'));
+    journal.scope('s3://old at A', 's3://new at B')!.record({ job: 'accounts', key: 'accounts/a.png', outcome: 'copied', size: 10 });
+    journal.close();
+    const raw = new Database(file('schema-1.sqlite'));
+    raw.exec("ALTER TABLE objects DROP COLUMN acl; UPDATE meta SET value = '1' WHERE name = 'schema_version'");
+    raw.close();
+
+    const reading = Journal.open(file('schema-1.sqlite'), { readonly: true });
+    assert.equal(reading.scope('s3://old at A', 's3://new at B')!.outcomes(['accounts/a.png']).get('accounts/a.png')?.acl, null);
+    reading.close();
+
+    const writing = Journal.open(file('schema-1.sqlite'));
+    const scope = writing.scope('s3://old at A', 's3://new at B')!;
+    assert.equal(scope.outcomes(['accounts/a.png']).get('accounts/a.png')?.acl, null, 'what schema 1 wrote has no known ACL');
+    scope.record({ job: 'accounts', key: 'accounts/b.png', outcome: 'copied', size: 10, acl: 'private' });
+    scope.flush();
+    assert.equal(scope.outcomes(['accounts/b.png']).get('accounts/b.png')?.acl, 'private');
+    writing.close();
+    const migrated = new Database(file('schema-1.sqlite'), { readonly: true });
+    assert.deepEqual(migrated.prepare("SELECT value FROM meta WHERE name = 'schema_version'").get(), { value: '2' });
+    migrated.close();
   });
 
   test('a read-only open never creates the file', async () => {

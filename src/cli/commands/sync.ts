@@ -147,7 +147,8 @@ export async function syncCommand(jobArguments: string[], options: SyncCommandOp
             },
             concurrency: options.concurrency ?? config.sync.concurrency,
             dryRun,
-            aclFor: (isPrivate) => aclFor(config, isPrivate),
+            // A directory keeps no ACL: nothing to record or to correct.
+            aclFor: (isPrivate) => (destination.capabilities.acls ? aclFor(config, isPrivate) : undefined),
             defaultCacheControl: config.sync.cache_control,
             storageClass: config.sync.storage_class,
             retry: defaultRetryPolicy,
