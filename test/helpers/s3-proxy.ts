@@ -60,6 +60,8 @@ export interface S3ProxyOptions {
   verifySignatures?: { secretAccessKey: string };
   /** Never answer `Expect: 100-continue` with 100, as some servers and proxies do: the client must send the body anyway. */
   ignoreExpectContinue?: boolean;
+  /** Answer `Expect: 100-continue` with 100 only after this long (a busy server), later than the client waits for it. */
+  continueAfterMs?: number;
 }
 
 export async function startS3Proxy(target: string, options: S3ProxyOptions = {}): Promise<S3Proxy> {
@@ -134,6 +136,15 @@ export async function startS3Proxy(target: string, options: S3ProxyOptions = {})
   const server = http.createServer(handle);
   // With a listener, Node no longer answers 100 by itself; passing the request on without writeContinue() ignores the Expect.
   if (options.ignoreExpectContinue === true) server.on('checkContinue', handle);
+  const { continueAfterMs } = options;
+  if (continueAfterMs !== undefined) {
+    server.on('checkContinue', (request: http.IncomingMessage, response: http.ServerResponse) => {
+      setTimeout(() => {
+        response.writeContinue();
+        handle(request, response);
+      }, continueAfterMs);
+    });
+  }
   server.on('connection', (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));

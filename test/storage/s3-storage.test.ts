@@ -197,6 +197,29 @@ describe('S3Storage', () => {
     }
   });
 
+  test('a 100 Continue that comes after the client stopped waiting for it does not send the body a second time', async () => {
+    const bucket = await newBucket();
+    const proxy = await startS3Proxy(server.endpoint, { continueAfterMs: 1500 });
+    try {
+      const storage = new S3Storage(s3rverStorageOptions(proxy.endpoint, bucket));
+      const data = randomBytes(3 * mebibyte);
+      let heard = 0;
+      // A source slower than the wait: the body is still flowing when the 100 arrives.
+      const slowly = async function* (): AsyncGenerator<Buffer> {
+        for (let offset = 0; offset < data.length; offset += 64 * 1024) {
+          await new Promise((resolve) => setTimeout(resolve, 25));
+          yield data.subarray(offset, offset + 64 * 1024);
+        }
+      };
+      await storage.write('late.bin', Readable.from(slowly()), { size: data.length, onBytes: (bytes) => (heard += bytes) });
+      await storage.close();
+      assert.equal(heard, data.length);
+      assert.equal(md5((await getTestObject(admin, bucket, 'late.bin'))?.body ?? Buffer.alloc(0)), md5(data));
+    } finally {
+      await proxy.close();
+    }
+  });
+
   test('refused object requests carry the S3 error name and status, and a missing bucket is not a missing object', async () => {
     const bucket = await newBucket();
     await putTestObject(admin, bucket, 'there.png', Buffer.from('x'));

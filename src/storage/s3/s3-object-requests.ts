@@ -86,17 +86,17 @@ export class S3ObjectRequests {
     let sent: http.ClientRequest | undefined;
     const response = await this.#send('PUT', key, { ...headers, 'content-length': String(size), ...(expectContinue ? { expect: '100-continue' } : {}) }, (request) => {
       sent = request;
+      body.once('error', (error) => request.destroy(error));
+      if (!expectContinue) return sendExactly(body, request, size, onBytes);
+      // A refused PUT (403, wrong region) answers before its body is sent; a server that ignores Expect gets the body anyway.
+      // Whichever comes first sends it, once: a 100 arriving after the wait must not start a second copy of the body.
       const send = (): void => {
+        clearTimeout(timer);
+        request.off('continue', send);
         sendExactly(body, request, size, onBytes);
       };
-      body.once('error', (error) => request.destroy(error));
-      if (!expectContinue) return send();
-      // A refused PUT (403, wrong region) answers before its body is sent; a server that ignores Expect gets the body anyway.
       const timer = setTimeout(send, continueWaitMs);
-      request.once('continue', () => {
-        clearTimeout(timer);
-        send();
-      });
+      request.once('continue', send);
       request.once('response', () => clearTimeout(timer));
     });
     if (response.statusCode === 200) {
