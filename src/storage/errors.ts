@@ -103,9 +103,10 @@ export function isTransientError(error: unknown): boolean {
   const fields = fieldsOf(error);
   if (fields.transient === true) return true;
   const status = httpStatusOf(error);
-  // An HTTP answer decides on its own: the server told us what kind of failure it was.
-  if (status !== undefined && status >= 400) return transientStatus(status);
+  // The error's name first: S3 answers a body it stopped waiting for with 400 RequestTimeout, which another try cures.
   if (typeof fields.name === 'string' && transientNames.has(fields.name)) return true;
+  // Otherwise an HTTP answer decides on its own: the server told us what kind of failure it was.
+  if (status !== undefined && status >= 400) return transientStatus(status);
   if (typeof fields.code === 'string' && transientCodes.has(fields.code)) return true;
   if (typeof fields.message === 'string' && /socket hang up/i.test(fields.message)) return true;
   if (typeof fields.$retryable === 'object' && fields.$retryable !== null) return true;

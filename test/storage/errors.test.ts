@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
+import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { TransientStorageError } from '../../src/storage/storage.js';
 import { BodySizeMismatchError, InvalidKeyError, StorageWriteError, describeStorageError, isTransientError } from '../../src/storage/errors.js';
@@ -70,6 +71,13 @@ describe('errors from servers that throttle, fail, hang up or stall are transien
       assert.match(describeStorageError(fromHead), new RegExp(`^${status} \\w+$`));
     });
   }
+
+  test('400 RequestTimeout (S3 stopped waiting for a slow upload body)', async () => {
+    const endpoint = await serve(answering(400, 'RequestTimeout'));
+    const fromPut = await errorFrom((storage) => storage.write('a/key.png', Readable.from([Buffer.from('body')]), { size: 4 }), endpoint);
+    assert.equal(isTransientError(fromPut), true);
+    assert.equal(describeStorageError(fromPut), '400 RequestTimeout');
+  });
 
   test('a connection closed without an answer (socket hang up)', async () => {
     const endpoint = await serve(createTcpServer((socket) => socket.once('data', () => socket.destroy())));
