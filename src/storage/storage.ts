@@ -76,7 +76,7 @@ export interface Storage {
    * already was.
    */
   abortUpload?(key: string, uploadId: string): Promise<void>;
-  /** Releases connections; writes still in flight are abandoned (an unfinished multipart upload is aborted). */
+  /** Releases connections; writes still in flight are abandoned (an unfinished multipart upload is aborted, a temporary file removed). */
   close(): Promise<void>;
 }
 

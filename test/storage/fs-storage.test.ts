@@ -94,6 +94,21 @@ describe('FsStorage', () => {
     assert.deepEqual(await filesOnDisk(base), []);
   });
 
+  test('close() with writes still in flight (a run abandoning them) fails them and leaves no temporary file', async () => {
+    const base = await mkdtemp(path.join(root, 'abandoned-'));
+    const storage = new FsStorage({ type: 'fs', root: base });
+    // A source that sends a part of the body, then nothing more (a stalled download).
+    const stalled = (): Readable => new Readable({ read() {} }).once('resume', function (this: Readable) {
+      this.push(randomBytes(64 * 1024));
+    });
+    const writes = [storage.write('media_attachments/files/1/video.mp4', stalled(), { size: 1024 * 1024 }), storage.write('other.bin', stalled(), {})];
+    const outcomes = Promise.allSettled(writes);
+    while ((await filesOnDisk(base)).length < 2) await new Promise((resolve) => setTimeout(resolve, 10));
+    await storage.close();
+    assert.deepEqual(await filesOnDisk(base), []);
+    assert.deepEqual((await outcomes).map((outcome) => outcome.status), ['rejected', 'rejected']);
+  });
+
   test('a file standing where a directory is needed fails the write with a clear code and no partial file', async () => {
     const base = await mkdtemp(path.join(root, 'conflict-'));
     const storage = new FsStorage({ type: 'fs', root: base });

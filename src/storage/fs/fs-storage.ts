@@ -22,6 +22,8 @@ export class FsStorage implements Storage {
   readonly #root: string;
   /** root plus prefix: where keys start. */
   readonly #base: string;
+  /** The bodies of writes in flight, each with its settling, so that close() can end them (and their temporary files). */
+  readonly #writing = new Map<Readable, Promise<unknown>>();
 
   constructor(options: FsStorageOptions) {
     this.#root = path.resolve(options.root);
@@ -68,11 +70,15 @@ export class FsStorage implements Storage {
   async write(key: string, body: Readable, options: WriteOptions): Promise<void> {
     const filePath = keyPath(this.#base, key);
     const checked = writtenBody(body, options.size, options.onBytes);
+    const written = atomicWrite(filePath, checked);
+    this.#writing.set(checked, written.catch(() => undefined));
     try {
-      await atomicWrite(filePath, checked);
+      await written;
     } catch (error) {
       checked.destroy();
       throw error;
+    } finally {
+      this.#writing.delete(checked);
     }
   }
 
@@ -84,8 +90,15 @@ export class FsStorage implements Storage {
     }
   }
 
+  /**
+   * Writes still in flight (a run abandoning them) fail here, as a broken
+   * source would fail them, and so remove their temporary files: the process
+   * exits soon after, and would leave them in the tree for good.
+   */
   async close(): Promise<void> {
-    // Nothing held open between calls.
+    // Without an error: a caller's body may have no error listener, and its reader sees a premature close anyway.
+    for (const body of this.#writing.keys()) body.destroy();
+    await Promise.all(this.#writing.values());
   }
 }
 
