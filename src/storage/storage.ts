@@ -65,11 +65,12 @@ export interface Storage {
    */
   list(prefix?: string, options?: ListOptions): AsyncIterable<ObjectInfo>;
   /**
-   * Server-side copy from `source` into this storage, when `canCopyFrom(source)`.
+   * Server-side copy from `source` into this storage, when `canCopyFrom(source, size)`.
    * Metadata is taken from `options`, not from the source object.
    */
   copyFrom?(source: Storage, sourceKey: string, key: string, options: WriteOptions): Promise<void>;
-  canCopyFrom?(source: Storage): boolean;
+  /** Whether `copyFrom` can copy from `source` at all, and with `size`, an object of that many bytes. */
+  canCopyFrom?(source: Storage, size?: number): boolean;
   /**
    * Aborts an unfinished multipart upload of `key` (one a crashed run left),
    * freeing its parts. Resolves when the upload is gone, including when it

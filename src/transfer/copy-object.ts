@@ -106,8 +106,12 @@ async function attemptCopy(task: CopyTask, context: CopyContext, first: boolean)
   if (context.dryRun || destination.copyFrom !== undefined && destination.canCopyFrom?.(source) === true) {
     const found = await locate(task, (key) => source.head(key));
     if (found === undefined) return absent(task);
-    if (!context.dryRun) await destination.copyFrom!(source, found.key, task.key, writeOptions(found.value, task, context));
-    return written(task, context, found.value.size, found.key, found.value.etag);
+    if (context.dryRun) return written(task, context, found.value.size, found.key, found.value.etag);
+    // Too large for one server-side copy (S3: 5 GiB): streamed below instead, multipart.
+    if (destination.canCopyFrom!(source, found.value.size)) {
+      await destination.copyFrom!(source, found.key, task.key, writeOptions(found.value, task, context));
+      return written(task, context, found.value.size, found.key, found.value.etag);
+    }
   }
 
   const found = await locate(task, (key) => source.read(key));

@@ -303,6 +303,16 @@ describe('S3Storage', () => {
       }
     });
 
+    test('canCopyFrom with a size refuses objects beyond 5 GiB, the most one CopyObject takes', () => {
+      const bucket = 'any-bucket';
+      const destination = storageFor(bucket);
+      const source = storageFor('another-bucket');
+      const gibibyte = 1024 * mebibyte;
+      assert.equal(destination.canCopyFrom(source, 5 * gibibyte), true);
+      assert.equal(destination.canCopyFrom(source, 5 * gibibyte + 1), false);
+      assert.equal(destination.canCopyFrom(source), true);
+    });
+
     test('CopySource is URL-encoded the way both real S3 and s3rver decode it', () => {
       assert.equal(encodeCopySource('bucket', 'media_attachments/files/1/original/a.png'), 'bucket/media_attachments/files/1/original/a.png');
       assert.equal(encodeCopySource('bucket', 'a b/ü.png'), 'bucket/a%20b/%C3%BC.png');

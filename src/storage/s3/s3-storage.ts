@@ -201,8 +201,8 @@ export class S3Storage implements Storage {
     } while (continuationToken !== undefined);
   }
 
-  canCopyFrom(source: Storage): boolean {
-    if (!(source instanceof S3Storage)) return false;
+  canCopyFrom(source: Storage, size?: number): boolean {
+    if (!(source instanceof S3Storage) || (size !== undefined && size > maxCopyObjectSize)) return false;
     const mine = this.#options;
     const theirs = source.#options;
     return (
@@ -213,9 +213,9 @@ export class S3Storage implements Storage {
     );
   }
 
-  /** Server-side copy (objects up to 5 GB, S3's CopyObject limit); metadata comes from `options`, never from the source. */
+  /** Server-side copy (objects up to 5 GiB, S3's CopyObject limit); metadata comes from `options`, never from the source. */
   async copyFrom(source: Storage, sourceKey: string, key: string, options: WriteOptions): Promise<void> {
-    if (!(source instanceof S3Storage) || !this.canCopyFrom(source)) {
+    if (!(source instanceof S3Storage) || !this.canCopyFrom(source, options.size)) {
       throw new Error(`cannot copy server-side from ${source.description} to ${this.description}`);
     }
     await this.#client.send(
@@ -251,6 +251,9 @@ export class S3Storage implements Storage {
     };
   }
 }
+
+/** The largest object one CopyObject copies (5 GiB); S3 refuses larger ones with 400 InvalidRequest. */
+const maxCopyObjectSize = 5 * 1024 ** 3;
 
 /** S3 takes at most 10,000 parts: a larger object gets larger parts than configured. */
 const maxParts = 10_000;
