@@ -169,6 +169,9 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<numb
             const handedBack = await worker.release();
             if (handedBack > 0) log.warn(`${handedBack} task${handedBack === 1 ? '' : 's'} handed back to the queue`);
             await status.workerStopped(workerId).catch(() => undefined);
+            // The exit skips the storages' closing below: their abandoned multipart uploads would keep their parts for
+            // good (no state file holds their ids), and a directory its temporary files.
+            await Promise.all([source.close(), destination.close()]);
           })().then(() => process.exit(ExitCode.interrupted));
         };
 
