@@ -172,6 +172,15 @@ test('audio media: original only', () => {
   assert.deepEqual(keys(refs), ['media_attachments/files/000/000/009/original/beef00beef00beef.mp3']);
 });
 
+test('a content type in no image or video list falls to AUDIO_STYLES: original only', () => {
+  // MediaAttachment.file_styles tests exact membership, so video/x-ms-asf (an audio type) and the
+  // non-standard image/jpg of old remote media get no small style.
+  for (const type of ['video/x-ms-asf', 'image/jpg']) {
+    const refs = objectRefsForRow('media_attachments', media({ id: '9', file_file_name: 'beef00beef00beef.jpg', file_content_type: type }));
+    assert.deepEqual(keys(refs), ['media_attachments/files/000/000/009/original/beef00beef00beef.jpg'], type);
+  }
+});
+
 test('thumbnail: never cache/ when its version is NULL or absent, cache/ when 1 and remote', () => {
   const base = {
     id: '9',
