@@ -12,13 +12,24 @@ export interface QueueTask<T> {
   attemptsStarted: number;
 }
 
+/** The lock a worker holds on a task while it runs it: the Redis key, and this worker's token in it. */
+export interface TaskLock {
+  key: string;
+  token: string;
+}
+
+/** A task being run: what its outcome is counted under, so that only the lock's holder counts it. */
+export interface RunningTask<T> extends QueueTask<T> {
+  lock: TaskLock;
+}
+
 export interface TaskResult {
   /** Set when the task failed for good: the queue records it as failed, with this reason, and never runs it again. */
   failure?: string;
 }
 
 /** The work: the same function the in-process pool runs, wrapped to report its outcome. */
-export type TaskProcessor<T> = (task: QueueTask<T>) => Promise<TaskResult>;
+export type TaskProcessor<T> = (task: RunningTask<T>) => Promise<TaskResult>;
 
 export interface QueueWorkerOptions<T> extends QueueSettings {
   /** Tasks in flight in this process. */
@@ -59,7 +70,7 @@ export const defaultLockDurationMs = 60_000;
  */
 export class QueueWorker<T> {
   readonly #worker: Worker<T, null, string>;
-  readonly #active = new Map<string, { job: Job<T, null, string>; token: string | undefined }>();
+  readonly #active = new Map<string, { job: Job<T, null, string>; token: string }>();
 
   constructor(options: QueueWorkerOptions<T>, processor: TaskProcessor<T>) {
     const lockDuration = options.lockDurationMs ?? defaultLockDurationMs;
@@ -67,9 +78,12 @@ export class QueueWorker<T> {
       copyQueueName,
       async (job, token) => {
         const id = job.id ?? '';
+        // A worker's own run() always hands its processor the token of the lock it took.
+        if (token === undefined) throw new Error(`BullMQ gave task ${id} no lock token`);
         this.#active.set(id, { job, token });
         try {
-          const result = await processor({ id, name: job.name, data: job.data, attemptsStarted: job.attemptsStarted });
+          const lock = { key: this.#worker.toKey(`${id}:lock`), token };
+          const result = await processor({ id, name: job.name, data: job.data, attemptsStarted: job.attemptsStarted, lock });
           if (result.failure !== undefined) throw new TaskFailedError(result.failure);
           return null;
         } finally {

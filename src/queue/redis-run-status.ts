@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { JobCounters, ObjectEvent, Outcome } from '../stats/run-stats.js';
+import type { TaskLock } from './queue-worker.js';
 
 /** What `enqueue` wrote down about the run, so that every worker can check it copies to the same place. */
 export interface RunMeta {
@@ -85,6 +86,24 @@ const numericFields = ['rowsTotal', 'rows', 'referenced', 'keys', 'alreadyQueued
 const releaseScript = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
 /** Extends the producer lock only when this producer still holds it. */
 const extendScript = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
+/**
+ * Counts one outcome, unless a task lock is given (KEYS[5], token ARGV[8]) and no longer held:
+ * checked in the same step as the count, so that no other worker can take the task back in between.
+ * KEYS: jobs, the job's hash, failures, failures:total. ARGV: now, job, outcome field,
+ * bytes field ('' for none), bytes, failure JSON ('' for none), failure capacity.
+ */
+const recordScript = `
+if KEYS[5] ~= nil and redis.call('GET', KEYS[5]) ~= ARGV[8] then return 0 end
+redis.call('ZADD', KEYS[1], 'NX', ARGV[1], ARGV[2])
+redis.call('HINCRBY', KEYS[2], ARGV[3], 1)
+redis.call('HSET', KEYS[2], 'lastDoneAt', ARGV[1])
+if ARGV[4] ~= '' then redis.call('HINCRBY', KEYS[2], ARGV[4], ARGV[5]) end
+if ARGV[6] ~= '' then
+  redis.call('LPUSH', KEYS[3], ARGV[6])
+  redis.call('LTRIM', KEYS[3], 0, tonumber(ARGV[7]) - 1)
+  redis.call('INCR', KEYS[4])
+end
+return 1`;
 
 /**
  * The run's counters in Redis, under `<prefix>:status:*`, so that every machine
@@ -186,21 +205,32 @@ export class RedisRunStatus {
 
   // --- the workers -----------------------------------------------------------------------
 
-  /** One object's outcome, counted once, in one round trip. */
-  async record(event: ObjectEvent): Promise<void> {
-    const key = this.#jobKey(event.job);
+  /**
+   * One object's outcome, in one round trip. With the lock of the task that produced it, counted
+   * only while this worker still holds that lock: a worker frozen or cut off from Redis for longer
+   * than the lock lasts finds its task run again by another worker, which counts it instead.
+   * Returns whether it was counted.
+   */
+  async record(event: ObjectEvent, lock?: TaskLock): Promise<boolean> {
     const now = Date.now();
-    const multi = this.#redis.multi().zadd(`${this.#base}:jobs`, 'NX', now, event.job).hincrby(key, outcomeField[event.outcome], 1).hset(key, 'lastDoneAt', now);
-    if (event.outcome === 'copied' && event.bytes > 0) multi.hincrby(key, 'bytes', event.bytes);
-    if (event.outcome === 'skipped' && event.bytes > 0) multi.hincrby(key, 'skippedBytes', event.bytes);
-    if (event.outcome === 'failed' || event.outcome === 'missing') {
-      const failure: QueuedFailure = { job: event.job, key: event.key, outcome: event.outcome, reason: event.reason ?? event.outcome, time: now };
-      multi
-        .lpush(`${this.#base}:failures`, JSON.stringify(failure))
-        .ltrim(`${this.#base}:failures`, 0, this.#failureCapacity - 1)
-        .incr(`${this.#base}:failures:total`);
-    }
-    await multi.exec();
+    const bytesField = event.bytes > 0 ? ({ copied: 'bytes', skipped: 'skippedBytes' } as Partial<Record<Outcome, string>>)[event.outcome] : undefined;
+    const failure: QueuedFailure | undefined =
+      event.outcome === 'failed' || event.outcome === 'missing' ? { job: event.job, key: event.key, outcome: event.outcome, reason: event.reason ?? event.outcome, time: now } : undefined;
+    const keys = [`${this.#base}:jobs`, this.#jobKey(event.job), `${this.#base}:failures`, `${this.#base}:failures:total`, ...(lock !== undefined ? [lock.key] : [])];
+    const counted = await this.#redis.eval(
+      recordScript,
+      keys.length,
+      ...keys,
+      now,
+      event.job,
+      outcomeField[event.outcome],
+      bytesField ?? '',
+      event.bytes,
+      failure === undefined ? '' : JSON.stringify(failure),
+      this.#failureCapacity,
+      lock?.token ?? '',
+    );
+    return counted === 1;
   }
 
   async recordThrottle(): Promise<void> {

@@ -277,6 +277,32 @@ describe('enqueue, workers on several processes, status', () => {
     assert.match(result.stderr, /took back a task whose worker stopped renewing its lock/);
   });
 
+  test('a worker frozen past its lock (a paused VM, a partition) does not count again the tasks another worker took back', async () => {
+    const run = await newRun('frozen');
+    const proxy = await startS3Proxy(instance.destinationServer.endpoint);
+    proxies.push(proxy);
+    let thaw!: () => void;
+    const thawed = new Promise<void>((resolve) => (thaw = resolve));
+    proxy.setFaults({ choose: (request) => (isObjectUpload(request) ? { until: thawed } : undefined) });
+    const frozen = run.worker(await run.config('held', proxy.endpoint));
+    await run.enqueue();
+    await eventually(async () => proxy.requests.filter(isObjectUpload).length >= 4, 15_000, 'the first worker to be uploading 4 objects');
+    frozen.child.kill('SIGSTOP');
+    const survivor = run.worker(run.direct);
+    await run.finished(30_000);
+
+    // The frozen worker wakes up and its 4 uploads go through: they are the survivor's to count now.
+    frozen.child.kill('SIGCONT');
+    thaw();
+    const woken = await stopped(frozen);
+    const copiedByWoken = lastJson<{ summary: { copied: number }[] }>(woken.stdout).summary.reduce((sum, entry) => sum + entry.copied, 0);
+    assert.ok(copiedByWoken > 0, `the woken worker finished its uploads:\n${woken.stderr}`);
+    const counters = (await run.status.jobs()).find((entry) => entry.job === job);
+    assert.deepEqual([counters?.copied, counters?.missing, counters?.absentStyle, counters?.failed], [2 * rows, 1, 1, 0], 'every object counted once');
+    await run.assertDestinationComplete();
+    assert.equal((await stopped(survivor)).code, 0);
+  });
+
   test('a worker stopped while its uploads hang hands its tasks back after the grace period', async () => {
     const run = await newRun('grace', { queue: { lock_duration_s: 600 } });
     const proxy = await hangingUploads();

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, afterEach, before, beforeEach, test } from 'node:test';
 import type { Redis } from 'ioredis';
-import { QueueWorker, type QueueTask, type TaskProcessor } from '../../src/queue/queue-worker.js';
+import { QueueWorker, type QueueTask, type RunningTask, type TaskProcessor } from '../../src/queue/queue-worker.js';
 import type { QueueSettings } from '../../src/queue/queue-settings.js';
 import { TaskProducer } from '../../src/queue/task-producer.js';
 import { cleanUp, eventually, keysOf, testQueue, testRedis } from './test-redis.js';
@@ -44,7 +44,7 @@ const never = (): Promise<never> => new Promise<never>(() => undefined);
 
 test("the processor's failure fails the task once, with its reason, and is not retried by the queue", async () => {
   await producer.add([{ id: 'k-a', name: 'accounts', data: { key: 'accounts/a.png' } }]);
-  const calls: QueueTask<Data>[] = [];
+  const calls: RunningTask<Data>[] = [];
   const unaccounted: string[] = [];
   startWorker(
     async (task) => {
@@ -63,6 +63,7 @@ test("the processor's failure fails the task once, with its reason, and is not r
   assert.equal(calls.length, 1, 'run exactly once');
   assert.deepEqual(calls[0]?.data, { key: 'accounts/a.png' });
   assert.equal(calls[0]?.name, 'accounts');
+  assert.equal(calls[0]?.lock.key, `${settings.prefix}:copy:k-a:lock`, "the processor is told where BullMQ keeps the task's lock");
   assert.deepEqual(unaccounted, [], 'the processor accounted for its own failure');
 });
 
@@ -78,6 +79,17 @@ test('a processor that throws fails the task, and the failure is reported as una
   await eventually(async () => unaccounted.length === 1);
   assert.deepEqual(unaccounted, [['accounts/b.png', 'a bug']]);
   assert.equal(await producer.queue.getFailedCount(), 1);
+});
+
+test("the processor gets the task's lock as Redis holds it while the task runs", async () => {
+  await producer.add([{ id: 'k-l', name: 'accounts', data: { key: 'accounts/l.png' } }]);
+  let held: [string | null, string] | undefined;
+  startWorker(async (task) => {
+    held = [await redis.get(task.lock.key), task.lock.token];
+    return {};
+  });
+  await eventually(async () => held !== undefined, 5000);
+  assert.equal(held?.[0], held?.[1]);
 });
 
 test('a worker that stops renewing its lock loses nothing: another worker takes the task back and runs it', async () => {

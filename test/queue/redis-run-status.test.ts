@@ -66,6 +66,20 @@ test('counters add up across producers and workers, and a job finishes when ever
   assert.equal(job?.finishedAt, undefined, 'a retried task is pending again');
 });
 
+test("an outcome recorded under a task's lock counts only while that lock is held", async () => {
+  const lock = { key: `${settings.prefix}:copy:k-a:lock`, token: 'worker-a-token' };
+  await redis.set(lock.key, lock.token, 'PX', 5000);
+  assert.equal(await status.record({ job: 'accounts', key: 'a', outcome: 'copied', bytes: 100 }, lock), true);
+  // The lock lapsed and another worker took the task: what the first one finishes is not its to count.
+  await redis.set(lock.key, 'worker-b-token', 'PX', 5000);
+  assert.equal(await status.record({ job: 'accounts', key: 'a', outcome: 'copied', bytes: 100 }, lock), false);
+  await redis.del(lock.key);
+  assert.equal(await status.record({ job: 'accounts', key: 'a', outcome: 'failed', bytes: 0, reason: 'late' }, lock), false);
+  const [job] = await status.jobs();
+  assert.deepEqual([job?.copied, job?.failed, job?.bytes], [1, 0, 100]);
+  assert.equal(await status.failureTotal(), 0);
+});
+
 test("a new pass adds its rows to the total and forgets the last pass's cursor", async () => {
   await status.startEnqueue('accounts', 10, false);
   await status.batchEnqueued('accounts', { rows: 10, referenced: 10, added: 10, alreadyQueued: 0, cursor: '110' });

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ExitCode, UserError } from '../../errors.js';
 import { redactUrl, type Logger } from '../../log.js';
-import { QueueWorker, type QueueTask } from '../../queue/queue-worker.js';
+import { QueueWorker, type RunningTask } from '../../queue/queue-worker.js';
 import { closeRedis, connectRedis } from '../../queue/redis-client.js';
 import { RedisRunStatus, type RunMeta } from '../../queue/redis-run-status.js';
 import { RunStats, type JobCounters, type ObjectEvent } from '../../stats/run-stats.js';
@@ -133,17 +133,23 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<numb
               log.warn({ reason: error.message }, `queue error: ${error.message}`);
             },
           },
-          async (task: QueueTask<unknown>) => {
+          async (task: RunningTask<unknown>) => {
             const data = task.data;
             if (!isCopyTask(data)) {
               const reason = 'not a copy task (queued by another program or version?)';
-              await status.record({ job: task.name, key: task.id, outcome: 'failed', bytes: 0, reason });
+              await status.record({ job: task.name, key: task.id, outcome: 'failed', bytes: 0, reason }, task.lock);
               return { failure: reason };
             }
             if (!stats.jobs().some((counters) => counters.job === data.job)) stats.startJob(data.job, undefined);
             const event = await copyObject(data, context);
             if (handingBack) return {};
-            await status.record(event);
+            if (!(await status.record(event, task.lock))) {
+              log.warn(
+                { job: data.job, key: data.key, outcome: event.outcome },
+                `${data.key}: this worker lost its lock on the task (paused or cut off from Redis for more than [queue] lock_duration_s); another worker ran it again and counts it`,
+              );
+              return {};
+            }
             logOutcome(log, event);
             // Idle now: say so at once rather than at the next beat (status shows nothing in flight).
             if (stats.jobs().every((counters) => counters.inFlight === 0)) void beat();
