@@ -26,11 +26,32 @@ function sameSecret(given: string, expected: string): boolean {
   return timingSafeEqual(digest(given), digest(expected));
 }
 
-/** The token a request presents: `Authorization: Bearer …`, else `?token=` (EventSource cannot send headers). */
-export function presentedToken(authorization: string | undefined, queryToken: unknown): string | undefined {
+/**
+ * The cookie a page opened with `?token=` gets, so that what the page loads by itself without the
+ * token (bull-board's scripts and API calls under /queues) gets through too. HttpOnly, and sent only
+ * by pages of this origin (SameSite=Strict).
+ */
+const tokenCookie = 'mastodon-s3-sync-token';
+
+export function tokenCookieHeader(token: string): string {
+  return `${tokenCookie}=${encodeURIComponent(token)}; Path=/; HttpOnly; SameSite=Strict`;
+}
+
+/** The token a request presents: `Authorization: Bearer …`, else `?token=` (EventSource cannot send headers), else the cookie. */
+export function presentedToken(authorization: string | undefined, queryToken: unknown, cookieHeader: string | undefined): string | undefined {
   const match = /^Bearer\s+(.+)$/i.exec(authorization ?? '');
   if (match !== null) return match[1]!.trim();
-  return typeof queryToken === 'string' ? queryToken : undefined;
+  if (typeof queryToken === 'string') return queryToken;
+  for (const pair of (cookieHeader ?? '').split(';')) {
+    const [name, value] = pair.split('=', 2).map((part) => part.trim());
+    if (name !== tokenCookie || value === undefined) continue;
+    try {
+      return decodeURIComponent(value);
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
 }
 
 export function tokenMatches(presented: string | undefined, expected: string): boolean {

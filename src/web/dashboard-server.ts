@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { UserError } from '../errors.js';
-import { assertSafeBinding, hostHeaderIsLoopback, presentedToken, tokenMatches } from './access.js';
+import { assertSafeBinding, hostHeaderIsLoopback, presentedToken, tokenCookieHeader, tokenMatches } from './access.js';
 import type { DashboardSource } from './dashboard-source.js';
 import { DashboardState } from './dashboard-state.js';
 import { LiveUpdates } from './live-updates.js';
@@ -64,13 +64,14 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     reply.header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer');
     if (token !== undefined) {
       const query = request.query as Record<string, unknown> | undefined;
-      if (!tokenMatches(presentedToken(request.headers.authorization, query?.token), token)) {
+      if (!tokenMatches(presentedToken(request.headers.authorization, query?.token, request.headers.cookie), token)) {
         return reply
           .code(401)
           .header('www-authenticate', 'Bearer realm="mastodon-s3-sync"')
           .type('text/plain; charset=utf-8')
           .send('token required: open the dashboard as /?token=TOKEN, or send "Authorization: Bearer TOKEN"\n');
       }
+      if (typeof query?.token === 'string') reply.header('set-cookie', tokenCookieHeader(token));
     } else if (!hostHeaderIsLoopback(request.headers.host)) {
       return reply.code(403).type('text/plain; charset=utf-8').send('this dashboard only answers to localhost; set a token to serve other names\n');
     }

@@ -32,4 +32,28 @@ describe('ui: the dashboard of a queued run', () => {
       assert.equal(code, 0);
     }
   });
+
+  test('behind a token, bull-board loads: its scripts and API calls, which cannot carry ?token=, get through', async () => {
+    const prefix = `mss-ui-test-${randomBytes(4).toString('hex')}`;
+    const token = 'board-token';
+    const config = await instance.writeConfig({ queue: { url: 'redis://127.0.0.1:6379', prefix } }, 'ui-token.ini');
+    const cli = spawn(process.execPath, [binPath, 'ui', '--config', config, '--ui-port', '0', '--ui-token', token, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const url = await dashboardUrlOf(cli);
+    try {
+      // What a browser does: open the link with ?token=, then fetch what the page names, sending back its cookies.
+      const board = await fetch(new URL(`/queues?token=${token}`, url));
+      assert.equal(board.status, 200);
+      const cookies = board.headers.getSetCookie().map((cookie) => cookie.split(';')[0]).join('; ');
+      const script = /<script defer src="([^"]+)"/.exec(await board.text())?.[1];
+      assert.ok(script !== undefined, 'the board page names its scripts');
+      const asBrowser = { headers: { cookie: cookies } };
+      assert.equal((await fetch(new URL(script, new URL('/queues/', url)), asBrowser)).status, 200, "the board's script");
+      assert.equal((await fetch(new URL('/queues/api/queues', url), asBrowser)).status, 200, "the board's API");
+      assert.equal((await fetch(new URL('/queues/api/queues', url))).status, 401, 'still nothing without the token');
+    } finally {
+      cli.kill('SIGINT');
+      const [code] = (await once(cli, 'exit')) as [number | null];
+      assert.equal(code, 0);
+    }
+  });
 });

@@ -110,6 +110,16 @@ describe('with a token', () => {
     }
   });
 
+  test("a page opened with ?token= gets it back as a strict, HttpOnly cookie, which then admits what the page loads; a wrong cookie does not", async () => {
+    const page = await fetch(new URL(`/?token=${token}`, dashboard.url));
+    const [cookie] = page.headers.getSetCookie();
+    assert.match(cookie ?? '', /; Path=\/; HttpOnly; SameSite=Strict$/);
+    const sent = { cookie: cookie!.split(';')[0]! };
+    assert.equal((await fetch(new URL('/api/jobs', dashboard.url), { headers: sent })).status, 200);
+    assert.deepEqual((await fetch(new URL('/api/jobs', dashboard.url), { headers: { authorization: `Bearer ${token}` } })).headers.getSetCookie(), [], 'no cookie for API clients');
+    assert.equal((await fetch(new URL('/api/jobs', dashboard.url), { headers: { cookie: 'mastodon-s3-sync-token=wrong' } })).status, 401);
+  });
+
   test('the page never contains the token: it reads it from its own URL', async () => {
     const html = await (await fetch(new URL(`/?token=${token}`, dashboard.url))).text();
     assert.ok(!html.includes(token));
