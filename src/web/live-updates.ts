@@ -1,6 +1,13 @@
 import type { ServerResponse } from 'node:http';
 import type { DashboardState, Cursor, Snapshot } from './dashboard-state.js';
 
+/**
+ * Bytes a page may leave unread before it is dropped: one that stops reading (a frozen tab, a
+ * link that went quiet) would otherwise have the server buffer every push for it, without end.
+ * Its EventSource reconnects to a full snapshot once it reads again.
+ */
+const maxUnreadBytes = 4 * 1024 * 1024;
+
 interface Client {
   response: ServerResponse;
   cursor: Cursor | undefined;
@@ -106,6 +113,11 @@ export class LiveUpdates {
     const shared = await this.state.shared(now);
     for (const client of this.#clients) {
       if (client.response.destroyed || client.response.writableEnded) continue;
+      if (client.response.writableLength > maxUnreadBytes) {
+        this.#clients.delete(client);
+        client.response.destroy();
+        continue;
+      }
       const news = this.state.news(client.cursor);
       const snapshot: Snapshot = { full: client.cursor === undefined, ...shared, logs: news.logs, samples: news.samples };
       client.cursor = news.cursor;
