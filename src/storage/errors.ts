@@ -45,7 +45,8 @@ export class BodySizeMismatchError extends Error {
   }
 }
 
-const transientStatus = (status: number): boolean => status >= 500 || status === 429 || status === 408;
+// 501: the server lacks what the request asks for (an ACL, a storage class); no later try will have it.
+const transientStatus = (status: number): boolean => (status >= 500 && status !== 501) || status === 429 || status === 408;
 
 const transientNames = new Set([
   'SlowDown',

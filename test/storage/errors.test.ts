@@ -131,6 +131,17 @@ describe('answers that another try will not change are permanent', () => {
     assert.equal(describeStorageError(noSource), '404 NoSuchKey');
   });
 
+  test('501 NotImplemented from a provider without a feature a header asks for (a per-object ACL, a storage class)', async () => {
+    const lacking = (await listening(answering(501, 'NotImplemented'))).server;
+    try {
+      const error = await errorFrom((storage) => storage.write('a/key.png', Readable.from([Buffer.from('body')]), { size: 4, acl: 'private' }), `http://127.0.0.1:${(lacking.address() as { port: number }).port}`);
+      assert.equal(isTransientError(error), false);
+      assert.equal(describeStorageError(error), '501 NotImplemented');
+    } finally {
+      lacking.close();
+    }
+  });
+
   test('400 from a server refusing the request', async () => {
     const refusing = (await listening(answering(400, 'InvalidArgument'))).server;
     try {
