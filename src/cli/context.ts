@@ -5,10 +5,10 @@ import { createLogger, type Logger } from '../log.js';
 import type { MastodonDatabase } from '../mastodon/database.js';
 import { isJobName, jobNames, type JobName } from '../mastodon/object-ref.js';
 import { isTransientError } from '../storage/errors.js';
-import type { Storage } from '../storage/storage.js';
+import type { RunWrites, Storage } from '../storage/storage.js';
 import { RetriesExhausted, withRetry, type RetryPolicy } from '../transfer/retry.js';
 import { databaseThroughTunnel, tunnelOptionsFromConfig, tunnelTargetFromDatabase } from '../tunnel/tunnel-config.js';
-import { databaseOptions, storageOptions } from './runtime-options.js';
+import { databaseOptions, runWrites, storageOptions } from './runtime-options.js';
 
 /** Options every command takes. */
 export interface CommonOptions {
@@ -63,7 +63,7 @@ export async function connectDatabase(config: Pick<Config, 'database' | 'tunnel'
 export async function openStorages(config: Config, destinationMode: 'read' | 'write'): Promise<{ source: Storage; destination: Storage }> {
   const storages = await createStorages(config);
   try {
-    await checkStorages(storages, destinationMode);
+    await checkStorages(storages, destinationMode, runWrites(config));
   } catch (error) {
     await Promise.all([storages.source.close(), storages.destination.close()]);
     throw error;
@@ -88,8 +88,8 @@ async function createStorages(config: Config): Promise<{ source: Storage; destin
   return { source: createStorage(sourceOptions), destination: createStorage(destinationOptions) };
 }
 
-async function checkStorages({ source, destination }: { source: Storage; destination: Storage }, destinationMode: 'read' | 'write'): Promise<void> {
-  const checks = await Promise.allSettled([checkStorage(source, 'read'), checkStorage(destination, destinationMode)]);
+async function checkStorages({ source, destination }: { source: Storage; destination: Storage }, destinationMode: 'read' | 'write', writes: RunWrites): Promise<void> {
+  const checks = await Promise.allSettled([checkStorage(source, 'read'), checkStorage(destination, destinationMode, writes)]);
   const failed = checks.findIndex((check) => check.status === 'rejected');
   if (failed === -1) return;
   const reason = (checks[failed] as PromiseRejectedResult).reason as unknown;
@@ -104,10 +104,10 @@ async function checkStorages({ source, destination }: { source: Storage; destina
  */
 const checkRetry: RetryPolicy = { attempts: 3, baseDelayMs: 250, maxDelayMs: 2000 };
 
-async function checkStorage(storage: Storage, mode: 'read' | 'write'): Promise<void> {
+async function checkStorage(storage: Storage, mode: 'read' | 'write', writes?: RunWrites): Promise<void> {
   const mayPass = (error: unknown): boolean => error instanceof UserError && error.code === 'storage.unusable' && isTransientError(error.cause);
   try {
-    await withRetry(() => storage.check(mode), checkRetry, mayPass);
+    await withRetry(() => storage.check(mode, writes), checkRetry, mayPass);
   } catch (error) {
     throw error instanceof RetriesExhausted ? error.lastError : error;
   }
@@ -133,7 +133,7 @@ export interface OpenedForSync {
  */
 export async function openDatabaseAndCheckStorages(config: Config, destinationMode: 'read' | 'write'): Promise<OpenedForSync> {
   const checking = createStorages(config).then((storages) => {
-    const checked = checkStorages(storages, destinationMode);
+    const checked = checkStorages(storages, destinationMode, runWrites(config));
     // Awaited later, perhaps after another error has ended the command: never an unhandled rejection.
     checked.catch(() => undefined);
     return { ...storages, checked };

@@ -1,5 +1,5 @@
 import type { StorageOptions } from '../storage/storage-options.js';
-import type { Acl } from '../storage/storage.js';
+import type { Acl, RunWrites } from '../storage/storage.js';
 import type { Config, StorageSection } from '../config/schema.js';
 import type { DatabaseOptions } from '../mastodon/database.js';
 
@@ -29,6 +29,12 @@ export function storageOptions(section: StorageSection, config: Config): Storage
     partSize: config.sync.part_size_mb * mebibyte,
     timeouts: { idleMs: config.sync.timeout_s * 1000 },
   };
+}
+
+/** What the run's writes carry: the destination's check writes its probe with each, so a refusal stops the run at once. */
+export function runWrites(config: Config): RunWrites {
+  const acls = [...new Set([aclFor(config, false), aclFor(config, true)])].filter((acl) => acl !== undefined);
+  return { acls, ...(config.sync.storage_class !== undefined ? { storageClass: config.sync.storage_class } : {}) };
 }
 
 /** The ACL to send for an object: none at all when the admin chose `none` (R2, ACL-less buckets). */

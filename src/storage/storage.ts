@@ -12,6 +12,12 @@ export interface ObjectInfo {
 
 export type Acl = 'public-read' | 'private';
 
+/** What a run's writes carry besides the object: the ACLs it may send, and its storage class. */
+export interface RunWrites {
+  acls: readonly Acl[];
+  storageClass?: string;
+}
+
 export interface WriteOptions {
   contentType?: string;
   cacheControl?: string;
@@ -52,8 +58,12 @@ export interface Storage {
   /** Human-readable location for messages, never containing a secret. */
   readonly description: string;
   readonly capabilities: StorageCapabilities;
-  /** Fails with a UserError when the storage cannot be used (no bucket, bad credentials, unreachable, no directory). */
-  check(mode: 'read' | 'write'): Promise<void>;
+  /**
+   * Fails with a UserError when the storage cannot be used (no bucket, bad credentials, unreachable,
+   * no directory). In `write` mode it also writes (and deletes) a probe object, carrying each of
+   * `writes.acls` and the storage class the run will send, so a refused header fails here, once.
+   */
+  check(mode: 'read' | 'write', writes?: RunWrites): Promise<void>;
   head(key: string): Promise<ObjectInfo | undefined>;
   read(key: string): Promise<ReadResult | undefined>;
   /** Writes atomically: a reader never sees a half-written object under `key`. */

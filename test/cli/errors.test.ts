@@ -6,7 +6,8 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import { insertAccount } from '../helpers/postgres.js';
-import { createTestInstance, type TestInstance } from '../helpers/test-instance.js';
+import { startS3Proxy, type Fault, type S3Proxy } from '../helpers/s3-proxy.js';
+import { createTestInstance, destinationBucket, type TestInstance } from '../helpers/test-instance.js';
 
 /** A user error: exit 2, one line on stderr naming the problem, no stack, no secret. */
 function assertOneLineError(result: CliResult, pattern: RegExp): void {
@@ -185,5 +186,60 @@ describe('bad input gets one clear line and exit code 2', () => {
 
   test('nothing was written by any failed run', async () => {
     assert.deepEqual(await instance.destinationKeys(), []);
+  });
+});
+
+describe("a destination that refuses the run's ACL or storage class stops the run at its check, before any object", () => {
+  let instance: TestInstance;
+  let proxy: S3Proxy;
+  const avatar = 'accounts/avatars/000/000/001/original/aaaaaaaaaaaaaaaa.png';
+
+  before(async () => {
+    instance = await createTestInstance();
+    proxy = await startS3Proxy(instance.destinationServer.endpoint);
+    await insertAccount(instance.database.client, { id: '1', avatar_file_name: 'aaaaaaaaaaaaaaaa.png', avatar_content_type: 'image/png' });
+    await instance.seed(avatar, 'png');
+  });
+  after(async () => {
+    await proxy.close();
+    await instance.close();
+  });
+
+  const behindProxy = (sync: Record<string, string>, name: string): Promise<string> =>
+    instance.writeConfig({ destination: { type: 's3', endpoint: proxy.endpoint, region: 'us-east-1', bucket: destinationBucket, access_key_id: 'S3RVER', secret_access_key: 'S3RVER' }, sync }, name);
+  /** PUTs whose `header` passes `refused` meet `fault`; everything else reaches s3rver. */
+  const refusing = (fault: Fault, header: string, refused: (value: string) => boolean = () => true): void =>
+    proxy.setFaults({ choose: (request) => (request.method === 'PUT' && typeof request.headers[header] === 'string' && refused(request.headers[header]) ? fault : undefined) });
+
+  test('Cloudflare R2 (501 for x-amz-acl): one line naming acl = none, and with it the run goes through', async () => {
+    refusing('not-implemented', 'x-amz-acl');
+    assertOneLineError(
+      await runCli(['sync', 'accounts', '--config', await behindProxy({}, 'r2.ini')]),
+      /\[destination\] bucket "new-media" at .* refuses per-object ACLs \(501 NotImplemented.*\): set acl = none in \[sync\]/,
+    );
+    assert.deepEqual(await instance.destinationKeys(), [], 'nothing written, no probe left behind');
+    const result = await runCli(['sync', 'accounts', '--config', await behindProxy({ acl: 'none' }, 'r2-none.ini')]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal((await instance.destinationObject(avatar))?.body.toString(), 'png');
+  });
+
+  test('a bucket taking public-read but refusing private (backups, suspended accounts) is caught too, and its probe is deleted', async () => {
+    refusing('not-implemented', 'x-amz-acl', (value) => value === 'private');
+    assertOneLineError(await runCli(['sync', 'accounts', '--config', await behindProxy({}, 'private-refused.ini'), '--no-state']), /refuses per-object ACLs \(501 NotImplemented.*'private'.*\): set acl = none/);
+    assert.deepEqual(await instance.destinationKeys(), [avatar]);
+  });
+
+  test('an S3 bucket with ACLs disabled (400 AccessControlListNotSupported): the same line', async () => {
+    refusing('acls-disabled', 'x-amz-acl');
+    assertOneLineError(await runCli(['sync', 'accounts', '--config', await behindProxy({ acl: 'private' }, 'aws.ini')]), /refuses per-object ACLs \(400 AccessControlListNotSupported.*\): set acl = none in \[sync\]/);
+  });
+
+  test('a storage class the provider lacks: one line naming storage_class', async () => {
+    refusing('not-implemented', 'x-amz-storage-class');
+    assertOneLineError(
+      await runCli(['sync', 'accounts', '--config', await behindProxy({ acl: 'none', storage_class: 'STANDARD_IA' }, 'class.ini')]),
+      /\[destination\] bucket "new-media" at .* refuses the storage class \(501 NotImplemented.*\): remove storage_class from \[sync\], or set one this provider offers/,
+    );
+    proxy.setFaults(undefined);
   });
 });

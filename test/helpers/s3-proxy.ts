@@ -24,7 +24,11 @@ export function isCheckListing(request: RecordedRequest): boolean {
 }
 
 /** `delay` is no fault: the request is forwarded, 50 ms late (a slow link, so that a run takes time). */
-export type Fault = 'slow-down' | 'internal-error' | 'reset' | 'stall' | 'forbidden' | 'delay';
+/**
+ * not-implemented: R2's 501 for a header it lacks (x-amz-acl, x-amz-storage-class), naming the header the request carries;
+ * acls-disabled: AWS's 400 for any ACL sent to a bucket whose ObjectOwnership is BucketOwnerEnforced.
+ */
+export type Fault = 'slow-down' | 'internal-error' | 'reset' | 'stall' | 'forbidden' | 'delay' | 'not-implemented' | 'acls-disabled';
 
 /** The request waits until `until` settles, then is forwarded (a transfer the test keeps in flight), or meets `then`. */
 export interface Hold {
@@ -115,6 +119,18 @@ export async function startS3Proxy(target: string, options: S3ProxyOptions = {})
           response
             .writeHead(403, { 'content-type': 'application/xml' })
             .end(request.method === 'HEAD' ? undefined : '<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>');
+          return;
+        case 'not-implemented': {
+          const header = ['x-amz-acl', 'x-amz-storage-class'].find((name) => request.headers[name] !== undefined) ?? 'x-amz-acl';
+          response
+            .writeHead(501, { 'content-type': 'application/xml' })
+            .end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>NotImplemented</Code><Message>Header &apos;${header}&apos; with value &apos;${String(request.headers[header])}&apos; not implemented</Message></Error>`);
+          return;
+        }
+        case 'acls-disabled':
+          response
+            .writeHead(400, { 'content-type': 'application/xml' })
+            .end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessControlListNotSupported</Code><Message>The bucket does not allow ACLs</Message></Error>');
           return;
         case 'reset':
           request.socket.destroy();

@@ -1,6 +1,6 @@
 import { UserError } from '../../errors.js';
 import { describeStorageError } from '../errors.js';
-import { isAuthFailure, isMissingBucket, isUnreachable, isWrongRegion } from './s3-error-codes.js';
+import { isAclRefusal, isAuthFailure, isMissingBucket, isStorageClassRefusal, isUnreachable, isWrongRegion } from './s3-error-codes.js';
 
 export interface S3Location {
   bucket: string;
@@ -38,6 +38,20 @@ export function checkFailure(error: unknown, location: S3Location, action: 'reac
     return new UserError(
       `bucket "${bucket}" does not exist at ${where}: create it, or correct "bucket" (and "endpoint") in the config`,
       'storage.no-bucket',
+    );
+  }
+  // The server's own words name the header and value it refused.
+  const said = error instanceof Error && error.message !== '' && !reason.includes(error.message) ? `${reason}: ${error.message}` : reason;
+  if (action === 'write to' && isAclRefusal(error)) {
+    return new UserError(
+      `bucket "${bucket}" at ${where} refuses per-object ACLs (${said}): set acl = none in [sync] (Cloudflare R2 and S3 buckets with ACLs disabled take none; the bucket's own settings make the media public)`,
+      'storage.acl-refused',
+    );
+  }
+  if (action === 'write to' && isStorageClassRefusal(error)) {
+    return new UserError(
+      `bucket "${bucket}" at ${where} refuses the storage class (${said}): remove storage_class from [sync], or set one this provider offers`,
+      'storage.storage-class-refused',
     );
   }
   return new UserError(`cannot use bucket "${bucket}" at ${where} (${reason})`, 'storage.unusable', { cause: error });

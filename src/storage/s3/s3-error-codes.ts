@@ -42,6 +42,21 @@ export function isAuthFailure(error: unknown): boolean {
   );
 }
 
+function errorText(error: unknown): string {
+  const message = error instanceof Error ? error.message : '';
+  return `${errorName(error) ?? ''} ${message}`;
+}
+
+/** A refusal of per-object ACLs: R2 (501 "Header 'x-amz-acl' … not implemented"), AWS buckets with ACLs disabled (400 AccessControlListNotSupported). */
+export function isAclRefusal(error: unknown): boolean {
+  return /AccessControlListNotSupported|x-amz-acl|\bACLs?\b/i.test(errorText(error));
+}
+
+/** A refusal of the storage class: one the provider does not offer (InvalidStorageClass), or no storage classes at all (R2's 501). */
+export function isStorageClassRefusal(error: unknown): boolean {
+  return /InvalidStorageClass|x-amz-storage-class|storage class/i.test(errorText(error));
+}
+
 /** The bucket lives in another region (AWS answers HEAD with a bare 301). */
 export function isWrongRegion(error: unknown): boolean {
   const name = errorName(error);

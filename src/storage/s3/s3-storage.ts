@@ -16,7 +16,7 @@ import { writtenBody } from '../written-body.js';
 import { KeyPrefix } from '../key-prefix.js';
 import { s3Service } from '../storage-location.js';
 import type { S3StorageOptions } from '../storage-options.js';
-import type { ListOptions, MultipartObserver, ObjectInfo, ReadResult, Storage, StorageCapabilities, WriteOptions } from '../storage.js';
+import type { ListOptions, MultipartObserver, ObjectInfo, ReadResult, RunWrites, Storage, StorageCapabilities, WriteOptions } from '../storage.js';
 import { encodeCopySource } from './copy-source.js';
 import { checkFailure, type S3Location } from './s3-check.js';
 import { createS3Client, defaultS3Timeouts, type S3Timeouts } from './s3-client.js';
@@ -72,11 +72,11 @@ export class S3Storage implements Storage {
    * answer has no body to tell them apart. In write mode the write probe goes
    * out at the same time; the listing's failure is the one reported.
    */
-  async check(mode: 'read' | 'write'): Promise<void> {
+  async check(mode: 'read' | 'write', writes?: RunWrites): Promise<void> {
     const listing = this.#client.send(
       new ListObjectsV2Command({ Bucket: this.bucket, MaxKeys: 1, ...(this.#prefix.value !== '' ? { Prefix: this.#prefix.value } : {}) }),
     );
-    const probe = mode === 'write' ? this.#probeWrite() : Promise.resolve();
+    const probe = mode === 'write' ? this.#probeWrite(writes) : Promise.resolve();
     this.#probe = probe.catch(() => undefined);
     try {
       await listing;
@@ -88,12 +88,21 @@ export class S3Storage implements Storage {
     await probe;
   }
 
-  /** A listing only proves the key may list; a read-only key would otherwise fail on every object of the run. */
-  async #probeWrite(): Promise<void> {
+  /**
+   * A listing only proves the key may list; a read-only key, or a bucket refusing the run's ACL or
+   * storage class header (R2, S3 with ACLs disabled), would otherwise fail on every object of the run.
+   */
+  async #probeWrite(writes: RunWrites | undefined): Promise<void> {
     const target = { Bucket: this.bucket, Key: this.#prefix.add(writeProbeKey) };
+    const acls = writes === undefined || writes.acls.length === 0 ? [undefined] : writes.acls;
     try {
-      await this.#client.send(new PutObjectCommand({ ...target, Body: Buffer.alloc(0), ContentLength: 0 }));
+      for (const acl of acls) {
+        const params = this.#objectParams(writeProbeKey, { acl, storageClass: writes?.storageClass });
+        await this.#client.send(new PutObjectCommand({ ...params, Body: Buffer.alloc(0), ContentLength: 0 }));
+      }
     } catch (error) {
+      // A probe written before the refusal must not stay behind.
+      if (acls.length > 1) await this.#client.send(new DeleteObjectCommand(target)).catch(() => undefined);
       throw checkFailure(error, this.#location, 'write to');
     }
     await this.#client.send(new DeleteObjectCommand(target)).catch(() => undefined);
