@@ -139,6 +139,12 @@ function buildProgram(setExitCode: (code: number) => void): Command {
 
 /** Parses, runs, and turns every error into an exit code: one line for what the admin can fix, a stack for our bugs. */
 export async function main(argv: string[]): Promise<number> {
+  // A reader that has seen enough (`| head`) closes the pipe: what is left to print has no one to
+  // read it, which is no failure of the command. Without this listener the EPIPE would end the
+  // process with a trace and exit 1, the code that means "some objects failed".
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
   let exitCode: number = ExitCode.ok;
   const program = buildProgram((code) => {
     exitCode = code;

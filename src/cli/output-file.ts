@@ -4,7 +4,8 @@ import { UserError } from '../errors.js';
 
 /** Lines to stdout or a file, waiting for a slow reader instead of buffering millions of lines. */
 export interface LineOutput {
-  write(text: string): Promise<void>;
+  /** False once stdout's reader has gone (`| head` closed the pipe): the rest has no one to read it, and that is no failure. */
+  write(text: string): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -18,14 +19,22 @@ export function lineOutput(file: string | undefined): LineOutput {
     }),
   );
   failure.catch(() => undefined);
+  const readerGone = (error: unknown): boolean => file === undefined && (error as { code?: unknown }).code === 'EPIPE';
   const describe = (error: unknown): UserError => {
     const code = (error as { code?: unknown }).code;
     return new UserError(`cannot write ${file ?? 'to stdout'} (${typeof code === 'string' ? code : String(error)}): check the path and its permissions`, 'cli.output');
   };
   return {
     async write(text) {
-      if (failed !== undefined) throw describe(failed);
-      if (!stream.write(text)) await Promise.race([once(stream, 'drain'), failure]).catch((error: unknown) => Promise.reject(describe(error)));
+      if (failed !== undefined) {
+        if (readerGone(failed)) return false;
+        throw describe(failed);
+      }
+      if (stream.write(text)) return true;
+      return Promise.race([once(stream, 'drain'), failure]).then(
+        () => true,
+        (error: unknown) => (readerGone(error) ? false : Promise.reject(describe(error))),
+      );
     },
     async close() {
       if (file === undefined) return;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { runCli } from '../helpers/cli.js';
+import { runCli, runCliPiped } from '../helpers/cli.js';
 import { createScratchDatabase, insertAccount, insertMediaAttachment, insertPreviewCardProvider, serverSettings } from '../helpers/postgres.js';
 import { startS3Proxy, type S3Proxy } from '../helpers/s3-proxy.js';
 import { listTestKeys, putTestObject } from '../helpers/s3-server.js';
@@ -74,6 +74,13 @@ describe('orphans: objects no row references, Mastodon-shaped keys only, never d
       [],
       'only reads',
     );
+  });
+
+  test('a reader that has gone (orphans | head) is no error: exit 0, the counts on stderr', async () => {
+    const result = await runCliPiped(['orphans', '--in', 'source', '--config', config], 'true');
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /: 15 objects, 6 referenced, 5 orphans .*Nothing was deleted\.\n$/);
+    assert.doesNotMatch(result.stderr, /EPIPE|cannot write|\n\s+at /);
   });
 
   test('--unrecognized --format csv lists both kinds', async () => {

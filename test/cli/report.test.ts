@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { runCli } from '../helpers/cli.js';
+import { runCli, runCliPiped } from '../helpers/cli.js';
 import { insertAccount } from '../helpers/postgres.js';
 import { startS3Proxy, type S3Proxy } from '../helpers/s3-proxy.js';
 import { createTestInstance, jobSummary, sourceBucket, type TestInstance } from '../helpers/test-instance.js';
@@ -71,6 +71,14 @@ describe('report and sync --retry-failed', () => {
     ]);
     assert.equal(records.find((record) => record.outcome === 'failed')?.attempts, 1, 'a 403 is not retried');
     assert.match(jsonl.stderr, /^job\s+copied/);
+  });
+
+  test('a reader that has gone (report | head, report --format csv | head) is no error: exit 0, no trace', async () => {
+    for (const args of [['report'], ['report', '--format', 'csv']]) {
+      const result = await runCliPiped([...args, '--config', config], 'true');
+      assert.equal(result.code, 0, `${args.join(' ')}: ${result.stderr}`);
+      assert.doesNotMatch(result.stderr, /EPIPE|cannot write|\n\s+at /, args.join(' '));
+    }
   });
 
   test('--json gives the counts as one record', async () => {

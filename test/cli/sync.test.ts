@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { insertAccount, insertMediaAttachment } from '../helpers/postgres.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, runCliPiped } from '../helpers/cli.js';
 import { createTestInstance, jobSummary, type TestInstance } from '../helpers/test-instance.js';
 
 const mastodonCacheControl = 'public, max-age=315576000, immutable';
@@ -145,6 +145,12 @@ describe('sync accounts and media_attachments from S3 to S3', () => {
     assert.equal(jobSummary(result.stdout, 'accounts').skipped, 5);
     assert.equal(jobSummary(result.stdout, 'media_attachments').copied, 0);
     assert.equal(jobSummary(result.stdout, 'media_attachments').skipped, 5);
+  });
+
+  test('a reader that has gone (sync | true) changes neither the exit code nor the one-line stderr', async () => {
+    const result = await runCliPiped(['sync', 'accounts', '--config', config], 'true');
+    assert.equal(result.code, 0, result.stderr);
+    assert.doesNotMatch(result.stderr, /EPIPE|\n\s+at /);
   });
 
   test('an object whose size differs at the destination is copied again by sync --inventory', async () => {

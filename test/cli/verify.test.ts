@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { runCli } from '../helpers/cli.js';
+import { runCli, runCliPiped } from '../helpers/cli.js';
 import { insertAccount, insertMediaAttachment } from '../helpers/postgres.js';
 import { startS3Proxy, type S3Proxy } from '../helpers/s3-proxy.js';
 import { putTestObject } from '../helpers/s3-server.js';
@@ -78,6 +78,13 @@ describe('verify: every referenced key at the destination, with the source size 
       `size differs  ${media} (source 21 bytes, destination 5 bytes)`,
     ]);
     assert.match(result.stderr, /3 objects missing or different in .*: sync --inventory copies them again/);
+  });
+
+  test('a reader that has gone (verify | true): still exit 1 for the problems, no trace', async () => {
+    const result = await runCliPiped(['verify', '--config', config], 'true');
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /3 objects missing or different in .*: sync --inventory copies them again/);
+    assert.doesNotMatch(result.stderr, /EPIPE|\n\s+at /);
   });
 
   test('--json: one line per problem, then the counts', async () => {

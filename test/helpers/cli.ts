@@ -32,12 +32,13 @@ export interface RunningCli {
  * on `stdout`, with the terminal's escape codes.
  */
 export function startCli(args: string[], options: CliOptions = {}): RunningCli {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(process.env)) if (!name.startsWith('MASTODON_S3_SYNC_') && name !== 'NODE_TEST_CONTEXT') env[name] = value;
-  Object.assign(env, options.env);
+  const env = cliEnvironment(options.env);
   const cli = [...(options.launcher ?? []), process.execPath, binPath, ...args];
   const command = options.terminal === true ? ['script', '--quiet', '--return', '--flush', '--command', cli.map(shellQuote).join(' '), '/dev/null'] : cli;
-  const child = spawn(command[0]!, command.slice(1), { env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  return watch(spawn(command[0]!, command.slice(1), { env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] }));
+}
+
+function watch(child: ChildProcessByStdio<null, Readable, Readable>): RunningCli {
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -49,9 +50,27 @@ export function startCli(args: string[], options: CliOptions = {}): RunningCli {
   return { child, output: () => ({ stdout, stderr }), result };
 }
 
+/** The environment without MASTODON_S3_SYNC_* variables (the tests' own shell may have some), plus `extra`. */
+function cliEnvironment(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(process.env)) if (!name.startsWith('MASTODON_S3_SYNC_') && name !== 'NODE_TEST_CONTEXT') env[name] = value;
+  return Object.assign(env, extra);
+}
+
 /** Runs the built CLI to its end (see `startCli`). */
 export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
   return startCli(args, options).result;
+}
+
+/**
+ * Runs the built CLI with its stdout piped into `reader` (a shell command such as `head -n 1`, or
+ * `true`, which has closed the pipe before the CLI writes), as `mastodon-s3-sync … | reader` in
+ * a shell: the exit code is the CLI's (pipefail), stdout the reader's, stderr the CLI's. Not
+ * spawnSync: the tests' in-process S3 proxies must keep answering meanwhile.
+ */
+export function runCliPiped(args: string[], reader: string): Promise<CliResult> {
+  const cli = [process.execPath, binPath, ...args].map(shellQuote).join(' ');
+  return watch(spawn('bash', ['-o', 'pipefail', '-c', `${cli} | ${reader}`], { env: cliEnvironment(), stdio: ['ignore', 'pipe', 'pipe'] })).result;
 }
 
 function shellQuote(word: string): string {

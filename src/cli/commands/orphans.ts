@@ -48,8 +48,17 @@ export async function orphansCommand(options: OrphansCommandOptions): Promise<nu
         { database, storage, log },
         { jobs, batchSize: config.sync.batch_size, retry: defaultRetryPolicy },
         {
-          orphan: (entry, parsed) => output.write(line('orphan', entry, parsed)),
-          ...(options.unrecognized === true ? { unrecognized: (entry: InventoryEntry) => output.write(line('unrecognized', entry)) } : {}),
+          // Once stdout's reader has gone (`| head`) the rest is not written, and the counts still come.
+          orphan: async (entry, parsed) => {
+            await output.write(line('orphan', entry, parsed));
+          },
+          ...(options.unrecognized === true
+            ? {
+                unrecognized: async (entry: InventoryEntry) => {
+                  await output.write(line('unrecognized', entry));
+                },
+              }
+            : {}),
         },
       );
       await output.close();

@@ -170,12 +170,12 @@ function keyLine(entry: KeyState, format: 'csv' | 'jsonl'): string {
   return `${[entry.job, entry.key, entry.outcome, entry.reason ?? '', String(entry.attempts), updatedAt].map(csvField).join(',')}\n`;
 }
 
-/** Streams the keys out; returns how many were written. */
+/** Streams the keys out, until stdout's reader has gone; returns how many were written. */
 async function writeKeys(output: LineOutput, entries: Iterable<KeyState>, format: 'csv' | 'jsonl'): Promise<number> {
   let count = 0;
-  if (format === 'csv') await output.write(`${csvHeader.join(',')}\n`);
+  if (format === 'csv' && !(await output.write(`${csvHeader.join(',')}\n`))) return count;
   for (const entry of entries) {
-    await output.write(keyLine(entry, format));
+    if (!(await output.write(keyLine(entry, format)))) break;
     count += 1;
   }
   return count;

@@ -4,6 +4,7 @@ import { resolveJobs } from '../../sync/plan.js';
 import { verifyDestination, type VerifyCounts, type VerifyProblem } from '../../sync/verify.js';
 import { defaultRetryPolicy } from '../../transfer/retry.js';
 import { formatBytes } from '../format.js';
+import { lineOutput } from '../output-file.js';
 
 export interface VerifyCommandOptions extends CommonOptions {
   limit?: number;
@@ -23,6 +24,7 @@ export async function verifyCommand(jobArguments: string[], options: VerifyComma
   const config = await loadCommandConfig(options);
   const log = await commandLogger(options);
   const { database, source, destination } = await openDatabaseAndStorages(config, 'read');
+  const output = lineOutput(undefined);
   try {
     const jobs = await resolveJobs(database, requestedJobs);
     const counts = await verifyDestination(
@@ -34,10 +36,13 @@ export async function verifyCommand(jobArguments: string[], options: VerifyComma
         parallel: options.concurrency ?? 8,
         retry: defaultRetryPolicy,
       },
-      (problem) => writeLine(options.json === true ? `${JSON.stringify(problem)}\n` : problemLine(problem)),
+      // Once stdout's reader has gone (`| head`) the rest is not written; the exit code still counts every problem.
+      async (problem) => {
+        await output.write(options.json === true ? `${JSON.stringify(problem)}\n` : problemLine(problem));
+      },
     );
     const problems = counts.reduce((sum, job) => sum + job.missing + job.differs, 0);
-    await writeLine(options.json === true ? `${JSON.stringify({ verify: counts, problems })}\n` : `${countsTable(counts)}\n`);
+    await output.write(options.json === true ? `${JSON.stringify({ verify: counts, problems })}\n` : `${countsTable(counts)}\n`);
     if (options.json !== true) {
       process.stderr.write(
         problems === 0
@@ -50,10 +55,6 @@ export async function verifyCommand(jobArguments: string[], options: VerifyComma
     await Promise.all([source.close(), destination.close()]);
     await database.close();
   }
-}
-
-async function writeLine(text: string): Promise<void> {
-  if (!process.stdout.write(text)) await new Promise((resolve) => process.stdout.once('drain', resolve));
 }
 
 function problemLine(problem: VerifyProblem): string {
