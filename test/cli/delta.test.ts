@@ -67,6 +67,15 @@ describe('delta syncs (--since) and --local-only', () => {
     assert.match(result.stderr, /--since must be an ISO 8601 time such as 2025-06-01T12:00:00Z, or "last", not "yesterday"/);
   });
 
+  test('--since with a day its month does not have is refused, not rolled over into the next month', async () => {
+    for (const day of ['2025-02-30', '2025-02-29T12:00:00Z', '2025-06-31T00:00:00+02:00']) {
+      const { result, asked } = await sync(['--since', day]);
+      assert.equal(result.code, 2, `${day}: ${result.stderr}`);
+      assert.equal(result.stderr, `mastodon-s3-sync: --since: "${day}" is not a valid time\n`);
+      assert.deepEqual(asked, []);
+    }
+  });
+
   test('--since TIMESTAMP reads only rows changed after it', async () => {
     const old = await addMedia(longAgo);
     const recent = await addMedia(utcTimestamp(new Date('2024-06-01T00:00:00Z')));

@@ -59,7 +59,10 @@ export function parseSince(value: string): Date {
   if (iso === null) throw new UserError(`--since must be an ISO 8601 time such as 2025-06-01T12:00:00Z, or "last", not "${value}"`, 'cli.invalid-option');
   const text = value.trim().replace(' ', 'T');
   const date = new Date(iso[4] === undefined ? (iso[1] === undefined ? `${text}T00:00:00Z` : `${text}Z`) : text);
-  if (Number.isNaN(date.getTime())) throw new UserError(`--since: "${value}" is not a valid time`, 'cli.invalid-option');
+  const [year, month, day] = text.slice(0, 10).split('-').map(Number) as [number, number, number];
+  // Date rolls a day its month lacks (2025-02-30) over into the next month instead of refusing it.
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (Number.isNaN(date.getTime()) || day < 1 || day > daysInMonth) throw new UserError(`--since: "${value}" is not a valid time`, 'cli.invalid-option');
   return date;
 }
 
