@@ -140,7 +140,8 @@ function editDistance(a: string, b: string): number {
 async function readIniFile(filePath: string, mustExist: boolean): Promise<RawSections | undefined> {
   let text: string;
   try {
-    text = await readFile(filePath, 'utf8');
+    // Without the byte-order mark Windows editors put first, the first [section] would read as a key outside any section.
+    text = (await readFile(filePath, 'utf8')).replace(/^\uFEFF/, '');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
       if (!mustExist) return undefined;
@@ -156,10 +157,19 @@ async function readIniFile(filePath: string, mustExist: boolean): Promise<RawSec
     if (typeof value !== 'object' || value === null) {
       throw new UserError(`config file ${filePath}: "${name}" is outside any section: put it under [database], [source], [destination] or [sync]`, 'config.invalid');
     }
-    sections[name] = value as Record<string, unknown>;
+    sections[name] = Object.fromEntries(Object.entries(value).map(([key, raw]) => [key, iniScalarAsText(raw)]));
   }
   refuseValuesCutByComments(text, filePath);
   return sections;
+}
+
+/**
+ * The ini parser turns true, false and null, even quoted, into JSON values: a password "true" would
+ * fail as "expected string, received boolean". Every value is text, as in the environment
+ * variables; the schema reads true and false where it wants a flag.
+ */
+function iniScalarAsText(value: unknown): unknown {
+  return typeof value === 'boolean' || value === null ? String(value) : value;
 }
 
 /**

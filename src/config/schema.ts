@@ -9,7 +9,7 @@ const { parse: parsePostgresUrl } = createRequire(createRequire(import.meta.url)
   'pg-connection-string',
 ) as typeof import('pg-connection-string');
 
-/** INI values arrive as strings; `true`/`false` may already be booleans (the ini parser converts them). */
+/** Config values arrive as strings (load-config turns the ini parser's booleans back into text); a caller of validateConfig may pass booleans. */
 const booleanFlag = z.preprocess((value) => {
   if (typeof value === 'boolean') return value;
   if (typeof value === 'string') {

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, type AddressInfo } from 'node:net';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runCli, type CliResult } from '../helpers/cli.js';
-import { insertAccount } from '../helpers/postgres.js';
+import { insertAccount, serverSettings } from '../helpers/postgres.js';
 import { startS3Proxy, type Fault, type S3Proxy } from '../helpers/s3-proxy.js';
 import { createTestInstance, destinationBucket, type TestInstance } from '../helpers/test-instance.js';
 
@@ -64,6 +64,24 @@ describe('bad input gets one clear line and exit code 2', () => {
     const result = await runCli(['sync', '--config', quoted, '--no-state']);
     assert.equal(result.code, 0, result.stderr);
     assert.equal(await readFile(path.join(folder, 'accounts/avatars/000/000/001/original/aaaaaaaaaaaaaaaa.png'), 'utf8'), 'png');
+  });
+
+  test('a config file saved with a byte-order mark (Windows Notepad) reads as any other', async () => {
+    const config = await instance.writeConfig();
+    await writeFile(config, `\uFEFF${await readFile(config, 'utf8')}`);
+    const result = await runCli(['keys', '--config', config]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout, 'accounts/avatars/000/000/001/original/aaaaaaaaaaaaaaaa.png\n');
+  });
+
+  test('true, false and null are values like any other: a database password "true" is a password, not a type error', async () => {
+    const { host, port, user } = serverSettings();
+    for (const password of ['true', '"false"', 'null']) {
+      const config = await instance.writeConfig({ database: { host, port, user, password, name: instance.database.name } }, 'password-true.ini');
+      const result = await runCli(['keys', '--config', config]);
+      assert.equal(result.code, 0, `${password}: ${result.stderr}`);
+      assert.equal(result.stdout, 'accounts/avatars/000/000/001/original/aaaaaaaaaaaaaaaa.png\n');
+    }
   });
 
   test('a comment after a space still ends a value', async () => {
