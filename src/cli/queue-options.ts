@@ -1,5 +1,6 @@
-import type { Config, StorageSection } from '../config/schema.js';
+import { isRedisUrl, redisUrlExample, type Config, type StorageSection } from '../config/schema.js';
 import { UserError } from '../errors.js';
+import { redactUrl } from '../log.js';
 import type { QueueSettings } from '../queue/queue-settings.js';
 import { KeyPrefix } from '../storage/key-prefix.js';
 
@@ -17,7 +18,8 @@ export interface QueueCommandSettings extends QueueSettings {
 /** commander's parser for --queue. */
 export function parseQueueUrl(value: string): string {
   const url = value.trim();
-  if (!/^rediss?:\/\/./.test(url)) throw new UserError(`--queue must be a Redis URL such as redis://10.0.0.1:6379, not "${value}"`, 'cli.invalid-option');
+  // The URL may hold Redis's password.
+  if (!isRedisUrl(url)) throw new UserError(`--queue must be a Redis URL such as ${redisUrlExample}, not "${redactUrl(url)}"`, 'cli.invalid-option');
   return url;
 }
 

@@ -131,13 +131,24 @@ export const tunnelSection = z
     path: ['private_key_path'],
   });
 
+/**
+ * redis:// or rediss://, with at most a database number for its path: ioredis reads
+ * redis://host/abc as database NaN, and the first command crashes the process.
+ */
+export function isRedisUrl(value: string): boolean {
+  if (!/^rediss?:\/\/./.test(value)) return false;
+  try {
+    return /^\/?\d*$/.test(new URL(value).pathname);
+  } catch {
+    return false;
+  }
+}
+
+export const redisUrlExample = 'redis://10.0.0.1:6379 (or redis://10.0.0.1:6379/2 for database 2)';
+
 /** Redis for the many-machines mode (BullMQ); without it everything runs in one process. */
 export const queueSection = z.strictObject({
-  url: z
-    .string()
-    .trim()
-    .refine((value) => /^rediss?:\/\//.test(value), 'must start with redis:// or rediss://')
-    .optional(),
+  url: z.string().trim().refine(isRedisUrl, `must be a Redis URL such as ${redisUrlExample}`).optional(),
   /** Keeps several migrations on one Redis apart. */
   prefix: nonEmpty.default('mastodon-s3-sync'),
   /** The producer pauses while more tasks than this wait, so Redis memory stays small. */

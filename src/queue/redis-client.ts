@@ -33,6 +33,20 @@ export async function connectRedis(url: string): Promise<Redis> {
       'queue.unreachable',
     );
   }
+  // ioredis selects the URL's database as it connects, but when the server has no such database it
+  // only emits an error and goes on in database 0, where the run's tasks would land unnoticed.
+  const { db } = client.options;
+  if (db !== undefined && db !== 0) {
+    try {
+      await client.select(db);
+    } catch (error) {
+      client.disconnect();
+      throw new UserError(
+        `the queue's Redis at ${redactUrl(url)} has no database ${db} (${error instanceof Error ? error.message : String(error)}): correct the number after the last / in the URL`,
+        'queue.no-database',
+      );
+    }
+  }
   return client;
 }
 

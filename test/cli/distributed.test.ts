@@ -19,7 +19,7 @@ import { insertMediaAttachment } from '../helpers/postgres.js';
 import { startS3Proxy, type RecordedRequest, type S3Proxy } from '../helpers/s3-proxy.js';
 import { getTestObject, listTestKeys, s3rverCredentials } from '../helpers/s3-server.js';
 import { createTestInstance, destinationBucket, type TestInstance } from '../helpers/test-instance.js';
-import { cleanUp, eventually, keysOf, testQueue, testRedis } from '../queue/test-redis.js';
+import { cleanUp, eventually, keysOf, testQueue, testRedis, testRedisUrl } from '../queue/test-redis.js';
 
 
 /**
@@ -439,5 +439,25 @@ describe('enqueue, workers on several processes, status', () => {
     const producer = await runCli(['enqueue', '--config', elsewhere]);
     assert.equal(producer.code, 2, producer.stderr);
     assert.match(producer.stderr, /holds a run to s3:\/\/new-media\/other-.*give this destination its own \[queue\] prefix/);
+  });
+
+  test('a Redis URL whose database is no number, or one the server lacks, is one line, and nothing is queued in database 0', async () => {
+    const run = await newRun('database-index');
+    for (const [url, message] of [
+      [`${testRedisUrl}/abc`, /--queue must be a Redis URL such as redis:\/\/10\.0\.0\.1:6379 \(or redis:\/\/10\.0\.0\.1:6379\/2 for database 2\), not ".*\/abc"$/],
+      [`${testRedisUrl}/99999`, /the queue's Redis at redis:\/\/127\.0\.0\.1:6379\/99999 has no database 99999 \(ERR DB index is out of range\): correct the number after the last \/ in the URL$/],
+    ] as const) {
+      for (const command of ['enqueue', 'status']) {
+        const result = await runCli([command, '--config', run.direct, '--queue', url]);
+        assert.equal(result.code, 2, `${command} ${url}: ${result.stderr}`);
+        assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+        assert.match(result.stderr.trim(), message);
+      }
+    }
+    const inFile = await run.config('bad-database', undefined);
+    const result = await runCli(['enqueue', '--config', inFile], { env: { MASTODON_S3_SYNC_QUEUE_URL: `${testRedisUrl}/x1` } });
+    assert.equal(result.code, 2, result.stderr);
+    assert.equal(result.stderr.trim(), 'mastodon-s3-sync: [queue] url: must be a Redis URL such as redis://10.0.0.1:6379 (or redis://10.0.0.1:6379/2 for database 2)');
+    assert.deepEqual(await keysOf(redis, run.settings.prefix), []);
   });
 });
