@@ -3,6 +3,7 @@ import { UserError } from '../errors.js';
 import { redactUrl } from '../log.js';
 import type { QueueSettings } from '../queue/queue-settings.js';
 import { KeyPrefix } from '../storage/key-prefix.js';
+import { displayEndpoint } from '../storage/storage-location.js';
 
 /** What the queue commands take besides the common options. */
 export interface QueueFlags {
@@ -47,8 +48,8 @@ export function destinationIdentity(destination: StorageSection): string {
   return `s3:${destination.bucket}/${new KeyPrefix(destination.prefix).value.replace(/\/$/, '')}`;
 }
 
-/** A storage section as logs and `status` show it (no credentials). */
+/** A storage section as logs and `status` show it, and as the run's record in Redis keeps it: no credentials, not even in the endpoint. */
 export function describeStorageSection(section: StorageSection): string {
   if (section.type === 'fs') return `directory ${section.path}${section.prefix !== undefined ? `/${section.prefix}` : ''}`;
-  return `s3://${section.bucket}${section.prefix !== undefined ? `/${section.prefix}` : ''}${section.endpoint !== undefined ? ` at ${section.endpoint}` : ''}`;
+  return `s3://${section.bucket}${section.prefix !== undefined ? `/${section.prefix}` : ''}${section.endpoint !== undefined ? ` at ${displayEndpoint(section.endpoint)}` : ''}`;
 }

@@ -42,6 +42,21 @@ export function s3Service(endpoint: string | undefined): string {
   return `${name}:${url.port || defaultPorts[url.protocol] || ''}`;
 }
 
+/**
+ * The endpoint as shown in messages and recorded for other machines: no user:password part (a
+ * MinIO-style http://user:secret@host URL works as an endpoint), no trailing slash.
+ */
+export function displayEndpoint(endpoint: string): string {
+  try {
+    const url = new URL(endpoint);
+    url.username = '';
+    url.password = '';
+    return url.href.replace(/\/+$/, '');
+  } catch {
+    return '(invalid endpoint)';
+  }
+}
+
 async function fsPlacement(source: FsStorageOptions, destination: FsStorageOptions): Promise<'same' | 'inside' | 'apart'> {
   const [sourceBase, destinationBase] = await Promise.all([canonicalPath(base(source)), canonicalPath(base(destination))]);
   if (sourceBase === destinationBase) return 'same';

@@ -460,4 +460,23 @@ describe('enqueue, workers on several processes, status', () => {
     assert.equal(result.stderr.trim(), 'mastodon-s3-sync: [queue] url: must be a Redis URL such as redis://10.0.0.1:6379 (or redis://10.0.0.1:6379/2 for database 2)');
     assert.deepEqual(await keysOf(redis, run.settings.prefix), []);
   });
+
+  test('an endpoint with a user:password part: status, the run record in Redis and the worker show it without them', async () => {
+    const run = await newRun('userinfo');
+    const endpoint = instance.destinationServer.endpoint.replace('://', '://S3RVER:hunter2@');
+    const config = await run.config('userinfo', endpoint);
+    await run.enqueue(['--limit', '1'], config);
+    const status = await runCli(['status', '--config', config]);
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, new RegExp(`→ s3://new-media/${run.destinationPrefix} at ${instance.destinationServer.endpoint.replaceAll('.', '\\.')},`));
+    const worker = run.worker(config);
+    await eventually(async () => (/copying tasks from/.test(worker.output().stderr) ? true : undefined), 10_000, 'the worker to start');
+    const workerResult = await stopped(worker);
+    // The run's record, which every machine's status and worker read.
+    const redisText = JSON.stringify(await redis.hgetall(`${run.settings.prefix}:status:meta`));
+    assert.match(redisText, /new-media/);
+    for (const [where, text] of [['status', status.stdout + status.stderr], ['worker', workerResult.stdout + workerResult.stderr], ['Redis', redisText]] as const) {
+      assert.doesNotMatch(text, /hunter2/, `${where} shows the endpoint's password`);
+    }
+  });
 });

@@ -14,7 +14,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import { writtenBody } from '../written-body.js';
 import { KeyPrefix } from '../key-prefix.js';
-import { s3Service } from '../storage-location.js';
+import { displayEndpoint, s3Service } from '../storage-location.js';
 import type { S3StorageOptions } from '../storage-options.js';
 import type { ListOptions, MultipartObserver, ObjectInfo, ReadResult, RunWrites, Storage, StorageCapabilities, WriteOptions } from '../storage.js';
 import { encodeCopySource } from './copy-source.js';
@@ -311,16 +311,4 @@ function objectHeaders(options: WriteOptions): Record<string, string> {
 
 function etagField(etag: string | undefined): { etag?: string } {
   return etag === undefined ? {} : { etag: etag.replace(/^"|"$/g, '') };
-}
-
-/** The endpoint as shown in messages: no user:password part, no trailing slash. */
-function displayEndpoint(endpoint: string): string {
-  try {
-    const url = new URL(endpoint);
-    url.username = '';
-    url.password = '';
-    return url.href.replace(/\/+$/, '');
-  } catch {
-    return '(invalid endpoint)';
-  }
 }
