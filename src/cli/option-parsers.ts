@@ -6,7 +6,10 @@ import { UserError } from '../errors.js';
 export function parsePositiveInteger(flag: string): (value: string) => number {
   return (value) => {
     const parsed = Number(value);
-    if (!Number.isInteger(parsed) || parsed <= 0) throw new UserError(`${flag} must be a whole number greater than 0, not "${value}"`, 'cli.invalid-option');
+    // Past 2^53 a number no longer holds every whole value, and the database layer refuses it as a bug would.
+    if (!Number.isSafeInteger(parsed) || parsed <= 0) {
+      throw new UserError(`${flag} must be a whole number greater than 0 (at most ${Number.MAX_SAFE_INTEGER}), not "${value}"`, 'cli.invalid-option');
+    }
     return parsed;
   };
 }

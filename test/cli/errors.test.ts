@@ -163,6 +163,21 @@ describe('bad input gets one clear line and exit code 2', () => {
     assertOneLineError(await runCli(['sync', '--config', config]), /: \[destination\] directory .*absent\/system does not exist/);
   });
 
+  test('a count option that is no whole number, or past what a number holds exactly, is one line', async () => {
+    const config = await instance.writeConfig();
+    for (const [command, flag, value] of [
+      ['sync', '--limit', '0'],
+      ['keys', '--limit', 'all'],
+      ['keys', '--limit', '100000000000000000000'],
+      ['sync', '--limit', '9007199254740993'],
+      ['sync', '--concurrency', '2.5'],
+      ['verify', '--limit', '1e300'],
+    ] as const) {
+      const result = await runCli([command, '--config', config, flag, value]);
+      assertOneLineError(result, new RegExp(`: ${flag} must be a whole number greater than 0 \\(at most 9007199254740991\\), not "${value.replaceAll('.', '\\.')}"$`));
+    }
+  });
+
   test('an unknown job', async () => {
     const config = await instance.writeConfig();
     assertOneLineError(await runCli(['sync', 'avatars', '--config', config]), /unknown job "avatars"/);
