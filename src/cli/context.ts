@@ -1,6 +1,6 @@
 import { loadConfig, loadDatabaseOnlyConfig } from '../config/load-config.js';
 import type { Config, DatabaseOnlyConfig } from '../config/schema.js';
-import { UserError } from '../errors.js';
+import { ExitCode, UserError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import type { MastodonDatabase } from '../mastodon/database.js';
 import { isJobName, jobNames, type JobName } from '../mastodon/object-ref.js';
@@ -28,6 +28,19 @@ export async function loadDatabaseCommandConfig(options: CommonOptions): Promise
 
 export function commandLogger(options: CommonOptions & { dev?: boolean }, destination?: NodeJS.WritableStream): Promise<Logger> {
   return createLogger({ json: options.json === true, level: options.verbose === true || options.dev === true ? 'debug' : 'info', destination });
+}
+
+/**
+ * Ctrl-C or SIGTERM ends a read-only command (verify, orphans) at once with exit 130. Unlike
+ * the default death by signal, process.exit runs the 'exit' listeners, which remove the scratch
+ * index those commands keep in the temporary directory.
+ */
+export function exitOnInterrupt(): () => void {
+  const exit = (): never => process.exit(ExitCode.interrupted);
+  process.once('SIGINT', exit).once('SIGTERM', exit);
+  return () => {
+    process.off('SIGINT', exit).off('SIGTERM', exit);
+  };
 }
 
 export function parseJobNames(names: readonly string[]): JobName[] {

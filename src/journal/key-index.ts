@@ -38,6 +38,8 @@ export class KeyIndex {
   readonly #directory: string;
   readonly #insertRef: Database.Statement;
   readonly #insertListed: Database.Statement;
+  /** A command that exits before close() (Ctrl-C: exit 130) still takes the scratch file with it; it may hold gigabytes. */
+  readonly #removeOnExit = (): void => rmSync(this.#directory, { recursive: true, force: true });
 
   private constructor(directory: string) {
     this.#directory = directory;
@@ -52,6 +54,7 @@ export class KeyIndex {
     `);
     this.#insertRef = this.#db.prepare('INSERT OR REPLACE INTO refs (key, alt, job, required) VALUES (?, ?, ?, ?)');
     this.#insertListed = this.#db.prepare('INSERT OR REPLACE INTO listed (side, key, size, etag) VALUES (?, ?, ?, ?)');
+    process.once('exit', this.#removeOnExit);
   }
 
   static open(): KeyIndex {
@@ -125,7 +128,8 @@ export class KeyIndex {
     try {
       this.#db.close();
     } finally {
-      rmSync(this.#directory, { recursive: true, force: true });
+      process.off('exit', this.#removeOnExit);
+      this.#removeOnExit();
     }
   }
 }

@@ -1,12 +1,13 @@
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { runCli, runCliPiped } from '../helpers/cli.js';
+import { runCli, runCliPiped, startCli } from '../helpers/cli.js';
 import { insertAccount, insertMediaAttachment } from '../helpers/postgres.js';
-import { startS3Proxy, type S3Proxy } from '../helpers/s3-proxy.js';
+import { isCheckListing, startS3Proxy, type S3Proxy } from '../helpers/s3-proxy.js';
 import { putTestObject } from '../helpers/s3-server.js';
 import { createTestInstance, destinationBucket, type TestInstance } from '../helpers/test-instance.js';
 
@@ -116,6 +117,28 @@ describe('verify: every referenced key at the destination, with the source size 
     assert.equal(createHash('sha256').update(await readFile(stateFile)).digest('hex'), before);
   });
 
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    test(`${signal} during verify: exit 130, and its scratch files leave the temporary directory with it`, async () => {
+      const scratch = await mkdtemp(path.join(tmpdir(), 'mss-verify-tmp-'));
+      let release = (): void => undefined;
+      // The destination's listing waits until the test is done with it: verify is mid-run, its scratch index open.
+      proxy.setFaults({ choose: (request) => (/list-type=2/.test(request.query) && !isCheckListing(request) ? { until: new Promise((resolve) => (release = () => resolve(undefined))) } : undefined) });
+      try {
+        const verify = startCli(['verify', '--config', config], { env: { TMPDIR: scratch } });
+        await waitFor(() => /keys referenced; listing/.test(verify.output().stderr));
+        assert.notDeepEqual(await readdir(scratch), [], 'the scratch index is open');
+        verify.child.kill(signal);
+        const result = await verify.result;
+        assert.equal(result.code, 130, result.stderr);
+        assert.deepEqual(await readdir(scratch), []);
+      } finally {
+        proxy.setFaults(undefined);
+        release();
+        await rm(scratch, { recursive: true, force: true });
+      }
+    });
+  }
+
   test('sync --inventory repairs what verify found, and verify agrees', async () => {
     const repair = await runCli(['sync', '--config', config, '--inventory']);
     assert.equal(repair.code, 0, repair.stderr);
@@ -123,6 +146,14 @@ describe('verify: every referenced key at the destination, with the source size 
     assert.equal(result.code, 0, result.stdout);
   });
 });
+
+async function waitFor(condition: () => boolean, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for the CLI');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
 
 function md5(text: string): string {
   return createHash('md5').update(text).digest('hex');

@@ -1,4 +1,4 @@
-import { loadCommandConfig, connectDatabase, commandLogger, type CommonOptions } from '../context.js';
+import { loadCommandConfig, connectDatabase, commandLogger, exitOnInterrupt, type CommonOptions } from '../context.js';
 import { ExitCode } from '../../errors.js';
 import type { InventoryEntry } from '../../journal/journal-scope.js';
 import type { ParsedKey } from '../../mastodon/mastodon-key-parser.js';
@@ -27,6 +27,7 @@ export async function orphansCommand(options: OrphansCommandOptions): Promise<nu
   const log = await commandLogger(options);
   const format = options.format ?? (options.json === true ? 'jsonl' : 'text');
   const database = await connectDatabase(config);
+  const stopExitingOnInterrupt = exitOnInterrupt();
   try {
     const storage = createStorage(storageOptions(config[options.in], config));
     try {
@@ -74,6 +75,7 @@ export async function orphansCommand(options: OrphansCommandOptions): Promise<nu
       await storage.close();
     }
   } finally {
+    stopExitingOnInterrupt();
     await database.close();
   }
 }

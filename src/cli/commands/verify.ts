@@ -1,4 +1,4 @@
-import { loadCommandConfig, openDatabaseAndStorages, parseJobNames, commandLogger, type CommonOptions } from '../context.js';
+import { loadCommandConfig, openDatabaseAndStorages, parseJobNames, commandLogger, exitOnInterrupt, type CommonOptions } from '../context.js';
 import { ExitCode } from '../../errors.js';
 import { resolveJobs } from '../../sync/plan.js';
 import { verifyDestination, type VerifyCounts, type VerifyProblem } from '../../sync/verify.js';
@@ -25,6 +25,7 @@ export async function verifyCommand(jobArguments: string[], options: VerifyComma
   const log = await commandLogger(options);
   const { database, source, destination } = await openDatabaseAndStorages(config, 'read');
   const output = lineOutput(undefined);
+  const stopExitingOnInterrupt = exitOnInterrupt();
   try {
     const jobs = await resolveJobs(database, requestedJobs);
     const counts = await verifyDestination(
@@ -52,6 +53,7 @@ export async function verifyCommand(jobArguments: string[], options: VerifyComma
     }
     return problems === 0 ? ExitCode.ok : ExitCode.someObjectsFailed;
   } finally {
+    stopExitingOnInterrupt();
     await Promise.all([source.close(), destination.close()]);
     await database.close();
   }
