@@ -64,14 +64,25 @@ export async function runSync(dependencies: SyncDependencies, options: SyncOptio
   const writing = journal !== undefined && !journal.readonly && !options.dryRun;
 
   const ready = dependencies.ready ?? Promise.resolve();
+  // A stop while the storages are still being checked ends the run without waiting for the checks:
+  // nothing has touched a storage yet, and a check of an endpoint that never answers lasts timeout_s.
+  const stopped = new Promise<'stopped'>((resolve) => {
+    if (signal?.aborted === true) resolve('stopped');
+    else signal?.addEventListener('abort', () => resolve('stopped'), { once: true });
+  });
+  const readyUnlessStopped = async (): Promise<boolean> => (await Promise.race([ready.then(() => 'ready' as const), stopped])) === 'ready';
   // The database's clock before any row is read: what changes after it is the next `--since last`'s.
   const sinceMark = writing ? await databaseNow(database) : undefined;
-  const inventoried = writing && inventoryWanted(options, journal) ? await ready.then(() => takeInventory(destination, log, options, journal, cutPointsFromDatabase(database, options.jobs))) : undefined;
+  const inventoried =
+    writing && inventoryWanted(options, journal) && (await readyUnlessStopped())
+      ? await takeInventory(destination, log, options, journal, cutPointsFromDatabase(database, options.jobs))
+      : undefined;
   // A re-run mostly reads: its rows and the journal's answers need not wait for the storages' checks
   // (a few round trips each), only what touches a storage or records the run does.
   let runId: number | undefined;
   const started = ready.then(async () => {
-    if (!writing) return;
+    // Checks that pass after a stop has ended the run begin nothing.
+    if (!writing || signal?.aborted === true) return;
     await abortAbandonedUploads(journal, destination, log);
     runId = journal.beginRun({ jobs: options.jobs, kind: runKind(options), localOnly: options.localOnly === true, sinceMark });
   });
@@ -134,7 +145,7 @@ export async function runSync(dependencies: SyncDependencies, options: SyncOptio
       everyJobsTasks(),
       options.concurrency,
       async (task) => {
-        await started;
+        await Promise.race([started, stopped]);
         // Held while the storages were being checked, and a stop came meanwhile: the next run copies it.
         if (stopping()) return;
         const event = await copyObject(task, context);
@@ -147,8 +158,8 @@ export async function runSync(dependencies: SyncDependencies, options: SyncOptio
       stopping,
     );
     const outcome = await untilDoneOrAbandoned(pool, signal, options.graceMs ?? defaultGraceMs);
-    // A run whose every key the journal settled handed no task out: its storages' checks still decide it.
-    await started;
+    // A run whose every key the journal settled handed no task out: its storages' checks still decide it, unless it was stopped.
+    await Promise.race([started, stopped]);
     if (outcome === 'abandoned') {
       abandoned = true;
       abandon.abort();

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { insertAccount, insertMediaAttachment } from '../helpers/postgres.js';
-import { runCli, runCliPiped } from '../helpers/cli.js';
+import { runCli, runCliPiped, startCli } from '../helpers/cli.js';
 import { createTestInstance, jobSummary, type TestInstance } from '../helpers/test-instance.js';
 
 const mastodonCacheControl = 'public, max-age=315576000, immutable';
@@ -151,6 +153,31 @@ describe('sync accounts and media_attachments from S3 to S3', () => {
     const result = await runCliPiped(['sync', 'accounts', '--config', config], 'true');
     assert.equal(result.code, 0, result.stderr);
     assert.doesNotMatch(result.stderr, /EPIPE|\n\s+at /);
+  });
+
+  test('Ctrl-C while a storage check hangs ends the run within the grace period, exit 130', async () => {
+    // An endpoint that accepts connections and never answers: the check would wait for [sync] timeout_s (120 s).
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => void sockets.push(socket));
+    silent.listen(0, '127.0.0.1');
+    await once(silent, 'listening');
+    try {
+      const endpoint = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+      const hanging = await instance.writeConfig({ source: { type: 's3', endpoint, region: 'us-east-1', bucket: 'old-media', access_key_id: 'S3RVER', secret_access_key: 'S3RVER' } }, 'hanging.ini');
+      const sync = startCli(['sync', 'accounts', '--config', hanging, '--no-state', '--grace-period', '2']);
+      while (sockets.length === 0) await new Promise((resolve) => setTimeout(resolve, 50));
+      // The check is under way; the run's Ctrl-C handler comes once the database is open, a moment later.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const signalled = Date.now();
+      sync.child.kill('SIGINT');
+      const result = await sync.result;
+      assert.equal(result.code, 130, result.stderr);
+      assert.ok(Date.now() - signalled < 10_000, `took ${Date.now() - signalled} ms`);
+      assert.doesNotMatch(result.stderr, /cannot reach|\n\s+at /);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      silent.close();
+    }
   });
 
   test('an object whose size differs at the destination is copied again by sync --inventory', async () => {
