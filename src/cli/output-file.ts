@@ -9,8 +9,12 @@ export interface LineOutput {
   close(): Promise<void>;
 }
 
-export function lineOutput(file: string | undefined): LineOutput {
-  const stream: NodeJS.WritableStream = file === undefined ? process.stdout : createWriteStream(file);
+/**
+ * Opens the file (or takes stdout) before the command does its work: a path that cannot be
+ * written is one line at once, not after a listing of the whole bucket.
+ */
+export async function lineOutput(file: string | undefined): Promise<LineOutput> {
+  const stream = file === undefined ? process.stdout : createWriteStream(file);
   let failed: unknown;
   const failure = new Promise<never>((_, reject) =>
     stream.once('error', (error: unknown) => {
@@ -24,6 +28,7 @@ export function lineOutput(file: string | undefined): LineOutput {
     const code = (error as { code?: unknown }).code;
     return new UserError(`cannot write ${file ?? 'to stdout'} (${typeof code === 'string' ? code : String(error)}): check the path and its permissions`, 'cli.output');
   };
+  if (file !== undefined) await Promise.race([once(stream, 'open'), failure]).catch((error: unknown) => Promise.reject(describe(error)));
   return {
     async write(text) {
       if (failed !== undefined) {
@@ -38,7 +43,9 @@ export function lineOutput(file: string | undefined): LineOutput {
     },
     async close() {
       if (file === undefined) return;
-      await Promise.race([new Promise<void>((resolve) => stream.end(resolve)), failure]).catch((error: unknown) => Promise.reject(describe(error)));
+      // end() calls back with the error when the last writes fail: the file is then not whole.
+      const ended = new Promise<void>((resolve, reject) => stream.end((error?: Error | null) => (error ? reject(error) : resolve())));
+      await Promise.race([ended, failure]).catch((error: unknown) => Promise.reject(describe(error)));
     },
   };
 }

@@ -83,6 +83,15 @@ describe('orphans: objects no row references, Mastodon-shaped keys only, never d
     assert.doesNotMatch(result.stderr, /EPIPE|cannot write|\n\s+at /);
   });
 
+  test('--output into a directory that does not exist is refused before the storage is listed', async () => {
+    const file = `${instance.directory}/no-such-folder/orphans.txt`;
+    const start = proxy.requests.length;
+    const result = await runCli(['orphans', '--in', 'source', '--config', config, '--output', file]);
+    assert.equal(result.code, 2, result.stderr);
+    assert.equal(result.stderr, `mastodon-s3-sync: cannot write ${file} (ENOENT): check the path and its permissions\n`);
+    assert.deepEqual(proxy.requests.slice(start).filter((request) => /list-type=2/.test(request.query) && !/max-keys=1(&|$)/.test(request.query)), [], 'no listing');
+  });
+
   test('--unrecognized --format csv lists both kinds', async () => {
     const result = await runCli(['orphans', '--in', 'source', '--config', config, '--unrecognized', '--format', 'csv']);
     assert.equal(result.code, 0, result.stderr);

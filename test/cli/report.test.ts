@@ -81,6 +81,13 @@ describe('report and sync --retry-failed', () => {
     }
   });
 
+  test('--output into a directory that does not exist: one line and exit 2, never "written to"', async () => {
+    const file = path.join(instance.directory, 'no-such-folder', 'attention.csv');
+    const result = await runCli(['report', '--config', config, '--output', file]);
+    assert.equal(result.code, 2, result.stderr);
+    assert.equal(result.stderr, `mastodon-s3-sync: cannot write ${file} (ENOENT): check the path and its permissions\n`);
+  });
+
   test('--json gives the counts as one record', async () => {
     const result = await runCli(['report', '--config', config, '--json']);
     const record = JSON.parse(result.stdout) as { report: Record<string, unknown>[]; lastRun: { status: string } };

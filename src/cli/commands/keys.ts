@@ -13,7 +13,7 @@ export async function keysCommand(jobArguments: string[], options: KeysCommandOp
   const requestedJobs = parseJobNames(jobArguments);
   const config = await loadDatabaseCommandConfig(options);
   const database = await connectDatabase(config);
-  const output = lineOutput(undefined);
+  const output = await lineOutput(undefined);
   try {
     for (const job of await resolveJobs(database, requestedJobs)) {
       for await (const batch of referencedObjects(database, job, { limit: options.limit, batchSize: config.sync.batch_size })) {

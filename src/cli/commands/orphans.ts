@@ -33,7 +33,7 @@ export async function orphansCommand(options: OrphansCommandOptions): Promise<nu
     try {
       await storage.check('read');
       const jobs = await resolveJobs(database, []);
-      const output = lineOutput(options.output);
+      const output = await lineOutput(options.output);
       if (format === 'csv') await output.write('kind,job,key,size\n');
       const line = (kind: 'orphan' | 'unrecognized', entry: InventoryEntry, parsed?: ParsedKey): string => {
         switch (format) {

@@ -37,12 +37,13 @@ export async function reportCommand(jobArguments: string[], options: ReportComma
     const lastRun = scope.runs(1)[0];
 
     const keysToStdout = options.output === undefined && options.format !== undefined;
+    // Opened first: a path that cannot be written is the one line, with no counts printed before it.
+    const output = options.output !== undefined || keysToStdout ? await lineOutput(options.output) : undefined;
     const summary = options.json === true ? `${JSON.stringify(countsRecord(counts, lastRun))}\n` : `${countsTable(counts)}\n${runLine(lastRun)}`;
     (keysToStdout ? process.stderr : process.stdout).write(summary);
 
     const format = options.format ?? (options.output?.endsWith('.jsonl') === true || options.output?.endsWith('.json') === true ? 'jsonl' : 'csv');
-    if (options.output !== undefined || keysToStdout) {
-      const output = lineOutput(options.output);
+    if (output !== undefined) {
       const written = await writeKeys(output, entries(), format);
       await output.close();
       if (options.output !== undefined) process.stderr.write(`${written} key${written === 1 ? '' : 's'} (${outcomes.join(', ')}) written to ${options.output}\n`);

@@ -24,7 +24,7 @@ export async function verifyCommand(jobArguments: string[], options: VerifyComma
   const config = await loadCommandConfig(options);
   const log = await commandLogger(options);
   const { database, source, destination } = await openDatabaseAndStorages(config, 'read');
-  const output = lineOutput(undefined);
+  const output = await lineOutput(undefined);
   const stopExitingOnInterrupt = exitOnInterrupt();
   try {
     const jobs = await resolveJobs(database, requestedJobs);
