@@ -178,6 +178,11 @@ describe('bad input gets one clear line and exit code 2', () => {
     }
   });
 
+  test('a source directory that does not exist is to be corrected, not created', async () => {
+    const config = await instance.writeConfig({ source: { type: 'fs', path: `${instance.directory}/typo/system` } });
+    assertOneLineError(await runCli(['sync', '--config', config]), /: \[source\] directory .*typo\/system does not exist \(ENOENT\): correct "path" \(Mastodon's public\/system, PAPERCLIP_ROOT_PATH\)$/);
+  });
+
   test('an unknown job', async () => {
     const config = await instance.writeConfig();
     assertOneLineError(await runCli(['sync', 'avatars', '--config', config]), /unknown job "avatars"/);

@@ -124,13 +124,18 @@ describe('FsStorage', () => {
   });
 
   describe('check', () => {
-    test('a missing directory is storage.no-directory, naming the path and mkdir -p', async () => {
+    test('a missing directory is storage.no-directory, naming the path; mkdir -p only for one to write', async () => {
       const missing = path.join(root, 'does', 'not', 'exist');
-      for (const mode of ['read', 'write'] as const) {
+      for (const [mode, fix] of [
+        ['read', 'correct "path"'],
+        ['write', `mkdir -p ${missing}`],
+      ] as const) {
         await assert.rejects(new FsStorage({ type: 'fs', root: missing }).check(mode), (error) => {
           assert.ok(error instanceof UserError);
           assert.equal(error.code, 'storage.no-directory');
-          assert.ok(error.message.includes(`mkdir -p ${missing}`), error.message);
+          assert.ok(error.message.includes(missing), error.message);
+          assert.ok(error.message.includes(fix), error.message);
+          assert.equal(error.message.includes('mkdir'), mode === 'write', error.message);
           return true;
         });
       }

@@ -11,15 +11,20 @@ function errnoOf(error: unknown): string {
   return typeof code === 'string' ? code : 'error';
 }
 
-/** `root` must exist and be a directory: a typo in "path" should not silently start an empty tree elsewhere. */
-async function requireDirectory(directory: string): Promise<void> {
+/**
+ * `root` must exist and be a directory: a typo in "path" should not silently start an empty tree
+ * elsewhere. `ifMissing` is the fix when it does not exist: a directory to write may be made, one
+ * to read (the instance's media) was misspelt, and an empty one made in its place would read as
+ * every object missing.
+ */
+async function requireDirectory(directory: string, ifMissing: string): Promise<void> {
   let isDirectory: boolean;
   try {
     isDirectory = (await stat(directory)).isDirectory();
   } catch (error) {
     const errno = errnoOf(error);
     if (errno === 'ENOENT' || errno === 'ENOTDIR') {
-      throw new UserError(`directory ${directory} does not exist (${errno}): create it with mkdir -p ${directory}, or correct "path"`, 'storage.no-directory');
+      throw new UserError(`directory ${directory} does not exist (${errno}): ${ifMissing}`, 'storage.no-directory');
     }
     throw new UserError(`cannot open directory ${directory} (${errno}): check its permissions`, 'storage.not-readable');
   }
@@ -28,9 +33,11 @@ async function requireDirectory(directory: string): Promise<void> {
   }
 }
 
+const correctPath = `correct "path" (Mastodon's public/system, PAPERCLIP_ROOT_PATH)`;
+
 export async function checkReadable(root: string, base: string): Promise<void> {
-  await requireDirectory(root);
-  await requireDirectory(base);
+  await requireDirectory(root, correctPath);
+  await requireDirectory(base, base === root ? correctPath : 'correct "prefix"');
   try {
     // access() says yes to root for everything; opening the directory is the real test.
     await access(base, constants.R_OK | constants.X_OK);
@@ -42,7 +49,7 @@ export async function checkReadable(root: string, base: string): Promise<void> {
 
 /** Creates (and removes) a real file: only that proves a read-only mount or a full disk wrong, whoever runs the tool. */
 export async function checkWritable(root: string, base: string): Promise<void> {
-  await requireDirectory(root);
+  await requireDirectory(root, `create it with mkdir -p ${root}, or correct "path"`);
   const probe = path.join(base, `${partialFilePrefix}check-${randomBytes(6).toString('hex')}`);
   try {
     await makeDirectory(base);
