@@ -113,7 +113,8 @@ describe('sync accounts and media_attachments from S3 to S3', () => {
     assert.equal(result.code, 0, result.stdout);
     assert.deepEqual(await instance.destinationKeys(), []);
     // The pseudo-terminal gives no size: cli-progress takes 80 columns, and the terminal cuts what is longer.
-    const screen = result.stdout.replaceAll(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
+    // A redraw moves the cursor with an escape rather than a \r: each escape ends a frame, or two frames would read as one line.
+    const screen = result.stdout.replaceAll(/\x1b\[[0-9;?]*[A-Za-z]/g, '\n');
     const bar = screen.split(/[\r\n]/).filter((line) => line.startsWith('accounts |')).at(-1) ?? '';
     assert.match(bar, /^accounts \|█+\| 100% 6\/6 \| 5 would copy \(60 B\), 1 missing$/, result.stdout);
     assert.ok(bar.length < 80, bar);
