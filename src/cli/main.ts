@@ -1,7 +1,8 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, UserError } from '../errors.js';
 import { jobNames } from '../mastodon/object-ref.js';
-import { parsePort, parsePositiveInteger } from './option-parsers.js';
+import { maxConcurrency } from '../config/limits.js';
+import { maxGraceSeconds, parsePort, parsePositiveInteger } from './option-parsers.js';
 import { parseQueueUrl } from './queue-options.js';
 
 const programName = 'mastodon-s3-sync';
@@ -27,7 +28,7 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--limit <rows>', 'at most this many rows per job', parsePositiveInteger('--limit'))
     .option('--dev', 'dev mode: 10 rows per job unless --limit says otherwise, verbose log')
     .option('--dry-run', 'report what would be copied; write nothing')
-    .addOption(new Option('--concurrency <n>', 'transfers in flight (default: [sync] concurrency, 16)').argParser(parsePositiveInteger('--concurrency')))
+    .addOption(new Option('--concurrency <n>', 'transfers in flight (default: [sync] concurrency, 16)').argParser(parsePositiveInteger('--concurrency', maxConcurrency)))
     .option('--ui', 'serve the web dashboard while the run lasts (default http://127.0.0.1:5555)')
     .option('--ui-host <host>', 'dashboard address (default: [ui] host, 127.0.0.1); any other than loopback needs a token')
     .option('--ui-port <port>', 'dashboard port (default: [ui] port, 5555)', parsePort)
@@ -40,7 +41,7 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--retry-failed', 'only the keys the state file holds as failed or missing')
     .option('--since <time>', 'only rows changed since this ISO 8601 time (UTC unless it has an offset), or "last": since the last completed sync')
     .option('--local-only', 'leave out cache/ objects (remote media Mastodon can fetch again)')
-    .option('--grace-period <seconds>', `after Ctrl-C/SIGTERM, how long transfers in flight may finish before they are abandoned (default 30)`, parsePositiveInteger('--grace-period'))
+    .option('--grace-period <seconds>', `after Ctrl-C/SIGTERM, how long transfers in flight may finish before they are abandoned (default 30)`, parsePositiveInteger('--grace-period', maxGraceSeconds))
     .action(async (jobs: string[], options) => {
       const { syncCommand } = await import('./commands/sync.js');
       setExitCode(await syncCommand(jobs, options));
@@ -98,8 +99,8 @@ function buildProgram(setExitCode: (code: number) => void): Command {
   commonOptions(program.command('worker'))
     .description('copy the tasks in the Redis queue until stopped (SIGINT/SIGTERM); run as many as you like, on any machine')
     .addOption(queueOption())
-    .addOption(new Option('--concurrency <n>', 'transfers in flight in this worker (default: [sync] concurrency, 16)').argParser(parsePositiveInteger('--concurrency')))
-    .option('--grace-period <seconds>', 'after SIGINT/SIGTERM, how long tasks in flight may finish before they are handed back to the queue (default 30)', parsePositiveInteger('--grace-period'))
+    .addOption(new Option('--concurrency <n>', 'transfers in flight in this worker (default: [sync] concurrency, 16)').argParser(parsePositiveInteger('--concurrency', maxConcurrency)))
+    .option('--grace-period <seconds>', 'after SIGINT/SIGTERM, how long tasks in flight may finish before they are handed back to the queue (default 30)', parsePositiveInteger('--grace-period', maxGraceSeconds))
     .action(async (options) => {
       const { workerCommand } = await import('./commands/worker.js');
       setExitCode(await workerCommand(options));

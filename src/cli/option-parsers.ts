@@ -3,12 +3,15 @@ import { UserError } from '../errors.js';
 // commander's parsers live apart from the commands' context: main.ts needs them for every
 // invocation, and must not pull in the database, storage and logging libraries to get them.
 
-export function parsePositiveInteger(flag: string): (value: string) => number {
+/** A day: longer than any transfer should take to finish, and well within what a timer can wait (24.8 days). */
+export const maxGraceSeconds = 86_400;
+
+/** Past 2^53 a number no longer holds every whole value, and the database layer refuses it as a bug would. */
+export function parsePositiveInteger(flag: string, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
   return (value) => {
     const parsed = Number(value);
-    // Past 2^53 a number no longer holds every whole value, and the database layer refuses it as a bug would.
-    if (!Number.isSafeInteger(parsed) || parsed <= 0) {
-      throw new UserError(`${flag} must be a whole number greater than 0 (at most ${Number.MAX_SAFE_INTEGER}), not "${value}"`, 'cli.invalid-option');
+    if (!Number.isSafeInteger(parsed) || parsed <= 0 || parsed > max) {
+      throw new UserError(`${flag} must be a whole number greater than 0 (at most ${max}), not "${value}"`, 'cli.invalid-option');
     }
     return parsed;
   };

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { z } from 'zod';
+import { maxConcurrency } from './limits.js';
 
 /**
  * pg's own URL parser, loaded through pg so that it is the very copy that will read [database] url:
@@ -98,7 +99,7 @@ export const storageSection = z.discriminatedUnion('type', [s3Storage, fsStorage
 });
 
 export const syncSection = z.strictObject({
-  concurrency: positiveInteger.max(1024, 'must be at most 1024').default(16),
+  concurrency: positiveInteger.max(maxConcurrency, `must be at most ${maxConcurrency}`).default(16),
   acl: z.enum(['public-read', 'private', 'none'], { error: 'must be public-read, private or none' }).default('public-read'),
   storage_class: nonEmpty.optional(),
   cache_control: nonEmpty.default('public, max-age=315576000, immutable'),

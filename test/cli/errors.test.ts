@@ -163,18 +163,21 @@ describe('bad input gets one clear line and exit code 2', () => {
     assertOneLineError(await runCli(['sync', '--config', config]), /: \[destination\] directory .*absent\/system does not exist/);
   });
 
-  test('a count option that is no whole number, or past what a number holds exactly, is one line', async () => {
+  test('a count option that is no whole number, past what a number holds exactly, or past its own limit, is one line', async () => {
     const config = await instance.writeConfig();
-    for (const [command, flag, value] of [
-      ['sync', '--limit', '0'],
-      ['keys', '--limit', 'all'],
-      ['keys', '--limit', '100000000000000000000'],
-      ['sync', '--limit', '9007199254740993'],
-      ['sync', '--concurrency', '2.5'],
-      ['verify', '--limit', '1e300'],
+    for (const [command, flag, value, max] of [
+      ['sync', '--limit', '0', '9007199254740991'],
+      ['keys', '--limit', 'all', '9007199254740991'],
+      ['keys', '--limit', '100000000000000000000', '9007199254740991'],
+      ['sync', '--limit', '9007199254740993', '9007199254740991'],
+      ['verify', '--limit', '1e300', '9007199254740991'],
+      ['sync', '--concurrency', '2.5', '1024'],
+      ['sync', '--concurrency', '5000', '1024'],
+      ['worker', '--concurrency', '1025', '1024'],
+      ['sync', '--grace-period', '3000000', '86400'],
     ] as const) {
       const result = await runCli([command, '--config', config, flag, value]);
-      assertOneLineError(result, new RegExp(`: ${flag} must be a whole number greater than 0 \\(at most 9007199254740991\\), not "${value.replaceAll('.', '\\.')}"$`));
+      assertOneLineError(result, new RegExp(`: ${flag} must be a whole number greater than 0 \\(at most ${max}\\), not "${value.replaceAll('.', '\\.')}"$`));
     }
   });
 
