@@ -122,6 +122,22 @@ describe('report and sync --retry-failed', () => {
     assert.deepEqual((JSON.parse(report.stdout) as { report: unknown[] }).report, [{ job: 'accounts', copied: 3, skipped: 0, missing: 0, absentStyle: 0, failed: 0, bytes: 27 }]);
   });
 
+  test('sync --retry-failed for a pair the state file never ran (a [destination] changed since): one clear line, nothing asked', async () => {
+    const elsewhere = await instance.writeConfig(
+      {
+        source: { type: 's3', endpoint: proxy.endpoint, region: 'us-east-1', bucket: sourceBucket, access_key_id: 'S3RVER', secret_access_key: 'S3RVER' },
+        destination: { type: 'fs', path: instance.directory },
+        sync: { state_path: path.join(path.dirname(config), 'state.sqlite') },
+      },
+      'elsewhere.ini',
+    );
+    const start = proxy.requests.length;
+    const result = await runCli(['sync', 'accounts', '--config', elsewhere, '--retry-failed']);
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr.trim(), /^mastodon-s3-sync: --retry-failed: the state file .*state\.sqlite records no run from s3:\/\/old-media at .* to .*: check \[source\] and \[destination\] against the earlier runs', or run a sync first$/);
+    assert.equal(proxy.requests.slice(start).filter((request) => request.path.startsWith(`/${sourceBucket}/accounts/`)).length, 0);
+  });
+
   test('without a state file: one clear line', async () => {
     const result = await runCli(['report', '--config', config, '--state', path.join(instance.directory, 'nothing-here.sqlite')]);
     assert.equal(result.code, 2);

@@ -92,10 +92,20 @@ export async function syncCommand(jobArguments: string[], options: SyncCommandOp
     );
     try {
       const jobs = await resolveJobs(database, requestedJobs);
+      const knownPair = journal?.knowsScope(source.description, destination.description) === true;
+      if (options.retryFailed === true) {
+        requireJournal(journal, '--retry-failed');
+        // Nothing recorded for this pair: a [source] or [destination] that differs from the earlier runs', most likely.
+        if (!knownPair) {
+          throw new UserError(
+            `--retry-failed: the state file ${stateFile} records no run from ${source.description} to ${destination.description}: check [source] and [destination] against the earlier runs', or run a sync first`,
+            'journal.unknown-pair',
+          );
+        }
+      }
       // A pair the state file does not know yet is entered in it only once both storages have passed their checks.
-      if (journal !== undefined && !journal.knowsScope(source.description, destination.description)) await checked;
+      if (journal !== undefined && !knownPair) await checked;
       const scope = journalScope(journal, source, destination);
-      if (options.retryFailed === true) requireJournal(scope === undefined ? undefined : journal, '--retry-failed');
       let sinceDate = since;
       if (options.since === 'last') {
         const mark = scope?.sinceLast(jobs, options.localOnly === true);
