@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 
 export type { Logger };
 
@@ -28,7 +28,10 @@ export interface LogOptions {
   destination?: NodeJS.WritableStream;
 }
 
-/** Async because pino-pretty (10 MiB) is loaded only for human-readable lines: `--json` runs never need it. */
+/**
+ * Async because pino (and pino-pretty, 10 MiB, only for human-readable lines) load when a command
+ * first logs: `--help`, and what only needs `redactUrl`, never load them.
+ */
 export async function createLogger(options: LogOptions): Promise<Logger> {
   const destination = options.destination ?? process.stderr;
   const stream = options.json
@@ -40,6 +43,7 @@ export async function createLogger(options: LogOptions): Promise<Logger> {
         ignore: 'pid,hostname',
         translateTime: 'SYS:HH:MM:ss',
       });
+  const { pino } = await import('pino');
   return pino({ level: options.level, redact: { paths: redactedPaths, censor: '[redacted]' } }, stream);
 }
 

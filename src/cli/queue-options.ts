@@ -1,4 +1,5 @@
-import { isRedisUrl, redisUrlExample, type Config, type StorageSection } from '../config/schema.js';
+import { isRedisUrl, redisUrlExample } from '../config/redis-url.js';
+import type { Config, StorageSection } from '../config/schema.js';
 import { UserError } from '../errors.js';
 import { redactUrl } from '../log.js';
 import type { QueueSettings } from '../queue/queue-settings.js';

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { z } from 'zod';
 import { maxConcurrency } from './limits.js';
+import { isRedisUrl, redisUrlExample } from './redis-url.js';
 
 /**
  * pg's own URL parser, loaded through pg so that it is the very copy that will read [database] url:
@@ -132,20 +133,6 @@ export const tunnelSection = z
     path: ['private_key_path'],
   });
 
-/**
- * redis:// or rediss://, with at most a database number for its path: ioredis reads
- * redis://host/abc as database NaN, and the first command crashes the process.
- */
-export function isRedisUrl(value: string): boolean {
-  if (!/^rediss?:\/\/./.test(value)) return false;
-  try {
-    return /^\/?\d*$/.test(new URL(value).pathname);
-  } catch {
-    return false;
-  }
-}
-
-export const redisUrlExample = 'redis://10.0.0.1:6379 (or redis://10.0.0.1:6379/2 for database 2)';
 
 /** Redis for the many-machines mode (BullMQ); without it everything runs in one process. */
 export const queueSection = z.strictObject({
