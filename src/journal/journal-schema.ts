@@ -3,9 +3,8 @@ import type Database from 'better-sqlite3';
 /**
  * The state file's tables. One file may hold several source → destination
  * pairs ("scopes"): every row of state belongs to exactly one, so a run against
- * another destination never trusts what was done for the first.
+ * another destination never trusts what was done for the first. Schema 2 added objects.acl.
  */
-/** 2: objects.acl. */
 export const journalSchemaVersion = 2;
 
 export const journalSchema = `

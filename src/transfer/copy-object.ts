@@ -96,11 +96,10 @@ async function attemptCopy(task: CopyTask, context: CopyContext, first: boolean)
   if (existing !== undefined) {
     const found = await locate(task, (key) => source.head(key));
     // The destination already has what the source lacks: nothing to do, nothing lost.
-    const current = found === undefined || isSameObject(found.value, existing);
+    if (found === undefined) return done(task, 'skipped', existing.size, undefined, existing.etag);
     // Same bytes under another ACL are written again: that is the one request that sets an ACL everywhere a PUT can.
-    if (current && (found === undefined || !destination.capabilities.acls || !needsAclWrite(task.acl, task.writtenAcl))) {
-      return done(task, 'skipped', existing.size, undefined, existing.etag);
-    }
+    const aclToFix = destination.capabilities.acls && needsAclWrite(task.acl, task.writtenAcl);
+    if (isSameObject(found.value, existing) && !aclToFix) return done(task, 'skipped', existing.size, undefined, existing.etag);
   }
 
   if (context.dryRun || destination.copyFrom !== undefined && destination.canCopyFrom?.(source) === true) {
