@@ -10,8 +10,6 @@ import { createServer, type AddressInfo } from 'node:net';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { runCli, startCli, type RunningCli } from '../helpers/cli.js';
 import type { RecordedRequest } from '../helpers/s3-proxy.js';
-import { s3rverCredentials } from '../helpers/s3-server.js';
-import { destinationBucket } from '../helpers/test-instance.js';
 import { eventually } from '../queue/test-redis.js';
 import { createDurableInstance, type DurableInstance } from './durable-instance.js';
 
@@ -63,15 +61,7 @@ describe("a worker stopped while its queue's Redis is down still quits: after th
     started.push(redis.process);
     const config = await instance.writeConfig(
       {
-        destination: {
-          type: 's3',
-          endpoint: instance.destinationProxy.endpoint,
-          region: 'us-east-1',
-          bucket: destinationBucket,
-          access_key_id: s3rverCredentials.accessKeyId,
-          secret_access_key: s3rverCredentials.secretAccessKey,
-          prefix: label,
-        },
+        destination: instance.proxiedDestination(label),
         queue: { url: redis.url, prefix: label, lock_duration_s: 2 },
       },
       `${label}.ini`,

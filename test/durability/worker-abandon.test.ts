@@ -7,8 +7,6 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { runCli, startCli } from '../helpers/cli.js';
 import type { RecordedRequest } from '../helpers/s3-proxy.js';
-import { s3rverCredentials } from '../helpers/s3-server.js';
-import { destinationBucket } from '../helpers/test-instance.js';
 import { cleanUp, eventually, testQueue } from '../queue/test-redis.js';
 import { createDurableInstance, type DurableInstance } from './durable-instance.js';
 
@@ -29,14 +27,7 @@ describe('a worker past its grace period', () => {
   test('aborts the multipart upload it abandons before it exits', { timeout: 60_000 }, async () => {
     const config = await instance.writeConfig(
       {
-        destination: {
-          type: 's3',
-          endpoint: instance.destinationProxy.endpoint,
-          region: 'us-east-1',
-          bucket: destinationBucket,
-          access_key_id: s3rverCredentials.accessKeyId,
-          secret_access_key: s3rverCredentials.secretAccessKey,
-        },
+        destination: instance.proxiedDestination(),
         // 1 MB threshold and 5 MB parts: the large object goes up in two parts.
         sync: { multipart_threshold_mb: 1, part_size_mb: 5 },
         queue: { url: queue.url, prefix: queue.prefix },
