@@ -2,6 +2,7 @@ import { describeStorageError, isTransientError } from '../storage/errors.js';
 import type { Acl, MultipartObserver, ObjectInfo, ReadInfo, ReadResult, Storage, WriteOptions } from '../storage/storage.js';
 import type { ObjectEvent, RunStats } from '../stats/run-stats.js';
 import type { AdaptiveConcurrency } from './adaptive-concurrency.js';
+import { contentTypeToWrite } from './content-type.js';
 import { RetriesExhausted, withRetry, type RetryPolicy } from './retry.js';
 import { isThrottlingError } from './throttling.js';
 
@@ -155,7 +156,7 @@ async function locate<T>(task: CopyTask, probe: (key: string) => Promise<T | und
 function writeOptions(info: ReadInfo, task: CopyTask, context: CopyContext): WriteOptions {
   const multipart = context.multipart?.(task.key);
   return {
-    contentType: info.contentType,
+    contentType: contentTypeToWrite(task.key, info.contentType),
     cacheControl: info.cacheControl ?? context.defaultCacheControl,
     acl: task.acl,
     storageClass: context.storageClass,
