@@ -1,4 +1,4 @@
-export type { Acl, ListOptions, MultipartObserver, ObjectInfo, ReadResult, Storage, StorageCapabilities, WriteOptions } from './storage.js';
+export type { Acl, ListOptions, MultipartObserver, ObjectInfo, ReadInfo, ReadResult, Storage, StorageCapabilities, WriteOptions } from './storage.js';
 export { TransientStorageError } from './storage.js';
 export type { FsStorageOptions, S3StorageOptions, StorageOptions } from './storage-options.js';
 export { createStorage } from './create-storage.js';

@@ -43,9 +43,16 @@ export interface MultipartObserver {
 }
 
 export interface ReadResult {
-  info: ObjectInfo;
+  info: ReadInfo;
   body: Readable;
 }
+
+/**
+ * What a read tells about the object. `size` is undefined when the answer did not announce the
+ * body's length: some S3-compatible gateways and proxies answer a GET in chunked transfer
+ * encoding, without Content-Length.
+ */
+export type ReadInfo = Omit<ObjectInfo, 'size'> & { size: number | undefined };
 
 /**
  * The contract every back end implements. Keys are Mastodon keys relative to

@@ -1,7 +1,8 @@
 import { describeStorageError, isTransientError } from '../storage/errors.js';
-import type { Acl, MultipartObserver, ObjectInfo, ReadResult, Storage, WriteOptions } from '../storage/storage.js';
+import type { Acl, MultipartObserver, ObjectInfo, ReadInfo, ReadResult, Storage, WriteOptions } from '../storage/storage.js';
 import type { ObjectEvent, RunStats } from '../stats/run-stats.js';
 import type { AdaptiveConcurrency } from './adaptive-concurrency.js';
+import { contentTypeToWrite } from './content-type.js';
 import { RetriesExhausted, withRetry, type RetryPolicy } from './retry.js';
 import { isThrottlingError } from './throttling.js';
 
@@ -121,15 +122,21 @@ async function attemptCopy(task: CopyTask, context: CopyContext, first: boolean)
 }
 
 async function streamCopy(read: ReadResult, task: CopyTask, context: CopyContext): Promise<number> {
-  const onBytes = (bytes: number): void => context.stats.bytesMoved(task.job, bytes);
+  let moved = 0;
+  const onBytes = (bytes: number): void => {
+    moved += bytes;
+    context.stats.bytesMoved(task.job, bytes);
+  };
   try {
     // The destination refuses a body of any other length than the source announced (a body cut
-    // short by the network): BodySizeMismatchError, which another try usually cures.
+    // short by the network): BodySizeMismatchError, which another try usually cures. A body whose
+    // length the source did not announce (a chunked answer) is taken as it comes; cut short, it
+    // fails with the connection's error instead.
     await context.destination.write(task.key, read.body, { ...writeOptions(read.info, task, context), onBytes });
   } finally {
     read.body.destroy();
   }
-  return read.info.size;
+  return read.info.size ?? moved;
 }
 
 /** The stable code of our own storage errors (`storage.disk-full`...), not errnos or SDK names. */
@@ -146,10 +153,10 @@ async function locate<T>(task: CopyTask, probe: (key: string) => Promise<T | und
   return undefined;
 }
 
-function writeOptions(info: ObjectInfo, task: CopyTask, context: CopyContext): WriteOptions {
+function writeOptions(info: ReadInfo, task: CopyTask, context: CopyContext): WriteOptions {
   const multipart = context.multipart?.(task.key);
   return {
-    contentType: info.contentType,
+    contentType: contentTypeToWrite(task.key, info.contentType),
     cacheControl: info.cacheControl ?? context.defaultCacheControl,
     acl: task.acl,
     storageClass: context.storageClass,

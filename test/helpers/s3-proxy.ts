@@ -1,10 +1,11 @@
 /**
  * A real HTTP proxy in front of an S3 server, for what s3rver cannot show:
  * it records every request (method, key, headers such as x-amz-acl), and can
- * misbehave on purpose (503 SlowDown, 500, connection resets, stalls) for a
- * share of requests, so that tests see the client survive real faults. With
- * `verifySignatures` it refuses, as S3 does, any request whose SigV4
- * signature is wrong (s3rver checks only the access key id).
+ * misbehave on purpose (503 SlowDown, 500, connection resets, stalls, answers
+ * re-sent chunked without Content-Length) for a share of requests, so that
+ * tests see the client survive real faults. With `verifySignatures` it
+ * refuses, as S3 does, any request whose SigV4 signature is wrong (s3rver
+ * checks only the access key id).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -28,12 +29,19 @@ export function isCheckListing(request: RecordedRequest): boolean {
  * not-implemented: R2's 501 for a header it lacks (x-amz-acl, x-amz-storage-class), naming the header the request carries;
  * acls-disabled: AWS's 400 for any ACL sent to a bucket whose ObjectOwnership is BucketOwnerEnforced.
  */
-export type Fault = 'slow-down' | 'internal-error' | 'reset' | 'stall' | 'forbidden' | 'delay' | 'not-implemented' | 'acls-disabled';
+export type Fault = 'slow-down' | 'internal-error' | 'reset' | 'stall' | 'forbidden' | 'delay' | 'not-implemented' | 'acls-disabled' | Reshaping;
+
+/**
+ * The request is forwarded and the answer re-sent without Content-Length, in chunked transfer encoding,
+ * as some S3-compatible gateways and proxies answer a GET: `chunked` whole, `chunked-cut` only its first
+ * half, after which the connection drops (no closing chunk: the client sees a body broken mid-way).
+ */
+export type Reshaping = 'chunked' | 'chunked-cut';
 
 /** The request waits until `until` settles, then is forwarded (a transfer the test keeps in flight), or meets `then`. */
 export interface Hold {
   until: Promise<unknown>;
-  then?: Exclude<Fault, 'delay'>;
+  then?: Exclude<Fault, 'delay' | Reshaping>;
 }
 
 export interface FaultPlan {
@@ -68,6 +76,37 @@ export interface S3ProxyOptions {
   continueAfterMs?: number;
 }
 
+/**
+ * `answer` without its Content-Length: Node then sends the body in chunked transfer encoding. With
+ * `cut`, only the first half of the body goes out (flushed), then the connection is destroyed.
+ */
+function resendChunked(answer: http.IncomingMessage, response: http.ServerResponse, cut: boolean): void {
+  const { 'content-length': length, ...headers } = answer.headers;
+  if (!cut) {
+    response.writeHead(answer.statusCode ?? 502, headers);
+    answer.pipe(response);
+    return;
+  }
+  const drop = (): void => {
+    answer.destroy();
+    response.socket?.destroy();
+  };
+  let left = Math.floor(Number(length ?? 0) / 2);
+  // A body too short to halve is cut before the headers.
+  if (left === 0) return drop();
+  response.writeHead(answer.statusCode ?? 502, headers);
+  answer.on('data', (chunk: Buffer) => {
+    if (left <= 0) return;
+    const part = chunk.subarray(0, left);
+    left -= part.length;
+    const last = left <= 0;
+    // Once the half is on the wire: the client has a body broken mid-way, not an empty answer.
+    response.write(part, () => {
+      if (last) drop();
+    });
+  });
+}
+
 export async function startS3Proxy(target: string, options: S3ProxyOptions = {}): Promise<S3Proxy> {
   const upstream = new URL(target);
   const requests: RecordedRequest[] = [];
@@ -87,12 +126,16 @@ export async function startS3Proxy(target: string, options: S3ProxyOptions = {})
         .end(request.method === 'HEAD' ? undefined : `<?xml version="1.0" encoding="UTF-8"?><Error><Code>SignatureDoesNotMatch</Code><Message>${mismatch.split('\n', 1)[0]}</Message></Error>`);
       return;
     }
-    const forward = (): void => {
+    const forward = (reshaping?: Reshaping): void => {
       const forwarded = http.request(
         { host: upstream.hostname, port: upstream.port, method: request.method, path: request.url, headers: request.headers },
         (answer) => {
-          response.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(response);
+          if (reshaping === undefined) {
+            response.writeHead(answer.statusCode ?? 502, answer.headers);
+            answer.pipe(response);
+          } else {
+            resendChunked(answer, response, reshaping === 'chunked-cut');
+          }
         },
       );
       forwarded.on('error', () => response.destroy());
@@ -104,7 +147,12 @@ export async function startS3Proxy(target: string, options: S3ProxyOptions = {})
       setTimeout(forward, 50);
       return;
     }
-    const misbehave = (kind: Exclude<Fault, 'delay'>): void => {
+    if (fault === 'chunked' || fault === 'chunked-cut') {
+      faults.push(fault);
+      forward(fault);
+      return;
+    }
+    const misbehave = (kind: Exclude<Fault, 'delay' | Reshaping>): void => {
       faults.push(kind);
       request.resume();
       switch (kind) {

@@ -110,12 +110,15 @@ export class S3Storage implements Storage {
 
   async head(key: string): Promise<ObjectInfo | undefined> {
     const headers = await this.#objects.head(this.#prefix.add(key));
-    return headers === undefined ? undefined : objectInfo(key, headers);
+    return headers === undefined ? undefined : objectInfo(key, Number(headers['content-length'] ?? 0), headers);
   }
 
   async read(key: string): Promise<ReadResult | undefined> {
     const response = await this.#objects.get(this.#prefix.add(key));
-    return response === undefined ? undefined : { info: objectInfo(key, response.headers), body: response };
+    if (response === undefined) return undefined;
+    const length = response.headers['content-length'];
+    // A chunked answer (some gateways and proxies) announces no length: the write then takes the body as it comes.
+    return { info: objectInfo(key, length === undefined ? undefined : Number(length), response.headers), body: response };
   }
 
   async write(key: string, body: Readable, options: WriteOptions): Promise<void> {
@@ -289,10 +292,10 @@ function observingClient(client: S3Client, observer: MultipartObserver): S3Clien
   });
 }
 
-function objectInfo(key: string, headers: IncomingHttpHeaders): ObjectInfo {
+function objectInfo<Size extends number | undefined>(key: string, size: Size, headers: IncomingHttpHeaders): Omit<ObjectInfo, 'size'> & { size: Size } {
   return {
     key,
-    size: Number(headers['content-length'] ?? 0),
+    size,
     ...etagField(headers.etag),
     ...(headers['content-type'] !== undefined ? { contentType: headers['content-type'] } : {}),
     ...(headers['cache-control'] !== undefined ? { cacheControl: headers['cache-control'] } : {}),
