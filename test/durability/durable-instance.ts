@@ -15,6 +15,8 @@ export interface DurableInstance extends TestInstance {
   destinationProxy: S3Proxy;
   /** Every key the database references and the source holds, with its bytes. */
   expected: Map<string, Buffer>;
+  /** A [source] section that goes through the source's proxy. */
+  proxiedSource(): Record<string, string>;
   /** A [destination] section that goes through the destination's proxy, under `prefix` when given. */
   proxiedDestination(prefix?: string): Record<string, string>;
   /** A config whose storages go through the proxies. */
@@ -72,6 +74,7 @@ export async function createDurableInstance(seed: SeedOptions): Promise<DurableI
     sourceProxy,
     destinationProxy,
     expected,
+    proxiedSource: () => s3(sourceProxy.endpoint, sourceBucket),
     proxiedDestination: (prefix) => ({ ...s3(destinationProxy.endpoint, destinationBucket), ...(prefix !== undefined ? { prefix } : {}) }),
     proxiedConfig: (sync = {}, name = 'proxied.ini') =>
       instance.writeConfig({ source: s3(sourceProxy.endpoint, sourceBucket), destination: s3(destinationProxy.endpoint, destinationBucket), sync: { concurrency: 8, ...sync } }, name),

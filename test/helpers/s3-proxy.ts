@@ -30,10 +30,15 @@ export function isCheckListing(request: RecordedRequest): boolean {
  */
 export type Fault = 'slow-down' | 'internal-error' | 'reset' | 'stall' | 'forbidden' | 'delay' | 'not-implemented' | 'acls-disabled';
 
-/** The request waits until `until` settles, then is forwarded (a transfer the test keeps in flight), or meets `then`. */
+/**
+ * The request waits until `until` settles, then is forwarded (a transfer the test keeps in flight), or meets `then`.
+ * With `afterBodyBytes` it is forwarded at once, and its answer stops after that many bytes of the body until `until`
+ * settles (a download caught half-way).
+ */
 export interface Hold {
   until: Promise<unknown>;
   then?: Exclude<Fault, 'delay'>;
+  afterBodyBytes?: number;
 }
 
 export interface FaultPlan {
@@ -87,12 +92,13 @@ export async function startS3Proxy(target: string, options: S3ProxyOptions = {})
         .end(request.method === 'HEAD' ? undefined : `<?xml version="1.0" encoding="UTF-8"?><Error><Code>SignatureDoesNotMatch</Code><Message>${mismatch.split('\n', 1)[0]}</Message></Error>`);
       return;
     }
-    const forward = (): void => {
+    const forward = (heldMidBody?: Hold): void => {
       const forwarded = http.request(
         { host: upstream.hostname, port: upstream.port, method: request.method, path: request.url, headers: request.headers },
         (answer) => {
           response.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(response);
+          if (heldMidBody === undefined) answer.pipe(response);
+          else void passOnHeldMidBody(answer, response, heldMidBody);
         },
       );
       forwarded.on('error', () => response.destroy());
@@ -140,6 +146,7 @@ export async function startS3Proxy(target: string, options: S3ProxyOptions = {})
           return;
       }
     };
+    if (typeof fault === 'object' && fault.afterBodyBytes !== undefined) return forward(fault);
     if (typeof fault === 'object') {
       request.pause();
       const release = (): void => (fault.then === undefined ? forward() : misbehave(fault.then));
@@ -179,4 +186,29 @@ export async function startS3Proxy(target: string, options: S3ProxyOptions = {})
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** The answer's body up to `hold.afterBodyBytes`, the rest once `hold.until` settles; a client that goes away ends it. */
+async function passOnHeldMidBody(answer: http.IncomingMessage, response: http.ServerResponse, hold: Hold): Promise<void> {
+  response.on('close', () => answer.destroy());
+  let passed = 0;
+  let held = false;
+  try {
+    for await (const chunk of answer as AsyncIterable<Buffer>) {
+      const room = hold.afterBodyBytes! - passed;
+      if (!held && room < chunk.length) {
+        held = true;
+        response.write(chunk.subarray(0, room));
+        await hold.until.catch(() => undefined);
+        if (response.destroyed) return;
+        response.write(chunk.subarray(room));
+      } else {
+        response.write(chunk);
+      }
+      passed += chunk.length;
+    }
+    response.end();
+  } catch {
+    response.destroy();
+  }
 }
