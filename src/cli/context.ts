@@ -5,6 +5,7 @@ import { createLogger, type Logger } from '../log.js';
 import type { MastodonDatabase } from '../mastodon/database.js';
 import { isJobName, jobNames, type JobName } from '../mastodon/object-ref.js';
 import { isTransientError } from '../storage/errors.js';
+import type { RemovedPartial } from '../storage/fs/partial-files.js';
 import type { RunWrites, Storage } from '../storage/storage.js';
 import { RetriesExhausted, withRetry, type RetryPolicy } from '../transfer/retry.js';
 import { databaseThroughTunnel, tunnelOptionsFromConfig, tunnelTargetFromDatabase } from '../tunnel/tunnel-config.js';
@@ -70,13 +71,20 @@ export async function connectDatabase(config: Pick<Config, 'database' | 'tunnel'
 }
 
 /**
+ * How a command uses the destination. `read` (verify, dry runs) leaves it as it is. `write` checks it with
+ * a probe, and a listing of a directory destination removes the temporary files interrupted writes left,
+ * each logged to `log`.
+ */
+export type DestinationUse = { mode: 'read' } | { mode: 'write'; log: Logger };
+
+/**
  * Opens both storages and checks them before any object moves: a bad bucket fails in the first second, not after an hour.
  * The two checks run at once (each is one to three round trips); when both fail, the source's error is the one reported.
  */
-export async function openStorages(config: Config, destinationMode: 'read' | 'write'): Promise<{ source: Storage; destination: Storage }> {
-  const storages = await createStorages(config);
+export async function openStorages(config: Config, destinationUse: DestinationUse): Promise<{ source: Storage; destination: Storage }> {
+  const storages = await createStorages(config, destinationUse);
   try {
-    await checkStorages(storages, destinationMode, runWrites(config));
+    await checkStorages(storages, destinationUse.mode, runWrites(config));
   } catch (error) {
     await Promise.all([storages.source.close(), storages.destination.close()]);
     throw error;
@@ -84,9 +92,9 @@ export async function openStorages(config: Config, destinationMode: 'read' | 'wr
   return storages;
 }
 
-async function createStorages(config: Config): Promise<{ source: Storage; destination: Storage }> {
+async function createStorages(config: Config, destinationUse: DestinationUse): Promise<{ source: Storage; destination: Storage }> {
   const sourceOptions = storageOptions(config.source, config);
-  const destinationOptions = storageOptions(config.destination, config);
+  const destinationOptions = storageOptions(config.destination, config, destinationUse.mode === 'write' ? logRemovedPartial(destinationUse.log) : undefined);
   const [{ createStorage }, { destinationPlacement }] = await Promise.all([import('../storage/create-storage.js'), import('../storage/storage-location.js')]);
   const placement = await destinationPlacement(sourceOptions, destinationOptions);
   if (placement === 'same') {
@@ -99,6 +107,10 @@ async function createStorages(config: Config): Promise<{ source: Storage; destin
     );
   }
   return { source: createStorage(sourceOptions), destination: createStorage(destinationOptions) };
+}
+
+function logRemovedPartial(log: Logger): (removed: RemovedPartial) => void {
+  return ({ file, reason }) => log.info({ file }, `removed ${file}, left by an interrupted write (${reason})`);
 }
 
 async function checkStorages({ source, destination }: { source: Storage; destination: Storage }, destinationMode: 'read' | 'write', writes: RunWrites): Promise<void> {
@@ -144,9 +156,9 @@ export interface OpenedForSync {
  * (a few round trips each) are under way, as long as it touches no storage
  * before `checked` settles. A database failure is reported first.
  */
-export async function openDatabaseAndCheckStorages(config: Config, destinationMode: 'read' | 'write'): Promise<OpenedForSync> {
-  const checking = createStorages(config).then((storages) => {
-    const checked = checkStorages(storages, destinationMode, runWrites(config));
+export async function openDatabaseAndCheckStorages(config: Config, destinationUse: DestinationUse): Promise<OpenedForSync> {
+  const checking = createStorages(config, destinationUse).then((storages) => {
+    const checked = checkStorages(storages, destinationUse.mode, runWrites(config));
     // Awaited later, perhaps after another error has ended the command: never an unhandled rejection.
     checked.catch(() => undefined);
     return { ...storages, checked };
@@ -167,9 +179,9 @@ export async function openDatabaseAndCheckStorages(config: Config, destinationMo
  */
 export async function openDatabaseAndStorages(
   config: Config,
-  destinationMode: 'read' | 'write',
+  destinationUse: DestinationUse,
 ): Promise<{ database: MastodonDatabase; source: Storage; destination: Storage }> {
-  const { checked, ...opened } = await openDatabaseAndCheckStorages(config, destinationMode);
+  const { checked, ...opened } = await openDatabaseAndCheckStorages(config, destinationUse);
   try {
     await checked;
   } catch (error) {

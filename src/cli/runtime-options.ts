@@ -1,3 +1,4 @@
+import type { RemovedPartial } from '../storage/fs/partial-files.js';
 import type { StorageOptions } from '../storage/storage-options.js';
 import type { Acl, RunWrites } from '../storage/storage.js';
 import type { Config, StorageSection } from '../config/schema.js';
@@ -10,9 +11,12 @@ export function databaseOptions(section: Config['database']): DatabaseOptions {
   return { connectionString: url, host, port, user, password, database: name, ssl };
 }
 
-/** A source or destination section as the storage layer wants it. */
-export function storageOptions(section: StorageSection, config: Config): StorageOptions {
-  if (section.type === 'fs') return { type: 'fs', root: section.path, prefix: section.prefix };
+/**
+ * A source or destination section as the storage layer wants it. `removedPartial`, for a destination
+ * being written only, lets a directory's listings remove abandoned temporary files and hears of each.
+ */
+export function storageOptions(section: StorageSection, config: Config, removedPartial?: (removed: RemovedPartial) => void): StorageOptions {
+  if (section.type === 'fs') return { type: 'fs', root: section.path, prefix: section.prefix, removeAbandonedPartials: removedPartial };
   return {
     type: 's3',
     endpoint: section.endpoint,

@@ -11,6 +11,8 @@ const { parse: parsePostgresUrl } = createRequire(createRequire(import.meta.url)
   'pg-connection-string',
 ) as typeof import('pg-connection-string');
 
+// Every message is printed after `[section] key: ` (load-config.ts): it says what the value must be, without naming the key again.
+
 /** Config values arrive as strings (load-config turns the ini parser's booleans back into text); a caller of validateConfig may pass booleans. */
 const booleanFlag = z.preprocess((value) => {
   if (typeof value === 'boolean') return value;
@@ -74,7 +76,7 @@ export const databaseSection = z
     ssl: booleanFlag.optional(),
   })
   .refine((section) => section.url !== undefined || section.name !== undefined, {
-    message: 'set either url or name (with host, port, user, password)',
+    message: 'required when there is no url (set url, or name with host, port, user and password)',
     path: ['name'],
   });
 
@@ -96,7 +98,7 @@ const fsStorage = z.strictObject({
 });
 
 export const storageSection = z.discriminatedUnion('type', [s3Storage, fsStorage], {
-  error: 'type must be s3 or fs',
+  error: 'must be s3 or fs',
 });
 
 export const syncSection = z.strictObject({
@@ -125,11 +127,11 @@ export const tunnelSection = z
     known_hosts_path: nonEmpty.optional(),
   })
   .refine((section) => section.host === undefined || section.user !== undefined, {
-    message: 'set user, the SSH login on the tunnel host',
+    message: 'required with host (the SSH login on the tunnel host)',
     path: ['user'],
   })
   .refine((section) => section.host === undefined || section.private_key_path !== undefined || section.password !== undefined, {
-    message: 'set private_key_path (or password) to log in to the tunnel host',
+    message: 'required with host, unless password is set (how to log in to the tunnel host)',
     path: ['private_key_path'],
   });
 

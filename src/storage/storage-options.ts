@@ -1,3 +1,4 @@
+import type { RemovedPartial } from './fs/partial-files.js';
 import type { S3Timeouts } from './s3/s3-client.js';
 
 /** Where an S3-compatible bucket is and how to reach it. */
@@ -28,6 +29,11 @@ export interface FsStorageOptions {
   type: 'fs';
   root: string;
   prefix?: string;
+  /**
+   * Set only for a destination being written: its listings then remove the temporary files of
+   * interrupted writes that no live process owns (fs/partial-files.ts), and tell this of each.
+   */
+  removeAbandonedPartials?: (removed: RemovedPartial) => void;
 }
 
 export type StorageOptions = S3StorageOptions | FsStorageOptions;

@@ -117,6 +117,20 @@ describe('bad input gets one clear line and exit code 2', () => {
     assertOneLineError(await runCli(['sync', '--config', config]), /\[destination\] bucket is required.*MASTODON_S3_SYNC_DESTINATION_BUCKET/);
   });
 
+  test('a bad storage type, or a key another one makes required, is one line that names the key once', async () => {
+    for (const [sections, line] of [
+      [{ source: { type: 'ftp', path: instance.directory } }, '[source] type: must be s3 or fs'],
+      [{ destination: { path: instance.directory } }, '[destination] type: must be s3 or fs'],
+      [{ database: { host: '127.0.0.1' } }, '[database] name: required when there is no url (set url, or name with host, port, user and password)'],
+      [{ tunnel: { host: 'db.example', private_key_path: '/keys/id_ed25519' } }, '[tunnel] user: required with host (the SSH login on the tunnel host)'],
+      [{ tunnel: { host: 'db.example', user: 'mastodon' } }, '[tunnel] private_key_path: required with host, unless password is set (how to log in to the tunnel host)'],
+    ] as const) {
+      const result = await runCli(['sync', '--config', await instance.writeConfig(sections, 'required.ini')]);
+      assert.equal(result.code, 2, result.stderr);
+      assert.equal(result.stderr, `mastodon-s3-sync: ${line}\n`);
+    }
+  });
+
   test('a bad endpoint URL is rejected before anything runs', async () => {
     const config = await instance.writeConfig({ source: { type: 's3', endpoint: 'not a url', bucket: 'b', access_key_id: 'x', secret_access_key: 'S3RVER-SECRET' } });
     assertOneLineError(await runCli(['sync', '--config', config]), /\[source\] endpoint: must be a URL/);

@@ -38,10 +38,15 @@ export type Fault = 'slow-down' | 'internal-error' | 'reset' | 'stall' | 'forbid
  */
 export type Reshaping = 'chunked' | 'chunked-cut';
 
-/** The request waits until `until` settles, then is forwarded (a transfer the test keeps in flight), or meets `then`. */
+/**
+ * The request waits until `until` settles, then is forwarded (a transfer the test keeps in flight), or meets `then`.
+ * With `afterBodyBytes` it is forwarded at once, and its answer stops after that many bytes of the body until `until`
+ * settles (a download caught half-way).
+ */
 export interface Hold {
   until: Promise<unknown>;
   then?: Exclude<Fault, 'delay' | Reshaping>;
+  afterBodyBytes?: number;
 }
 
 export interface FaultPlan {
@@ -126,16 +131,14 @@ export async function startS3Proxy(target: string, options: S3ProxyOptions = {})
         .end(request.method === 'HEAD' ? undefined : `<?xml version="1.0" encoding="UTF-8"?><Error><Code>SignatureDoesNotMatch</Code><Message>${mismatch.split('\n', 1)[0]}</Message></Error>`);
       return;
     }
-    const forward = (reshaping?: Reshaping): void => {
+    const forward = (shaping?: Reshaping | Hold): void => {
       const forwarded = http.request(
         { host: upstream.hostname, port: upstream.port, method: request.method, path: request.url, headers: request.headers },
         (answer) => {
-          if (reshaping === undefined) {
-            response.writeHead(answer.statusCode ?? 502, answer.headers);
-            answer.pipe(response);
-          } else {
-            resendChunked(answer, response, reshaping === 'chunked-cut');
-          }
+          if (typeof shaping === 'string') return resendChunked(answer, response, shaping === 'chunked-cut');
+          response.writeHead(answer.statusCode ?? 502, answer.headers);
+          if (shaping === undefined) answer.pipe(response);
+          else void passOnHeldMidBody(answer, response, shaping);
         },
       );
       forwarded.on('error', () => response.destroy());
@@ -188,6 +191,7 @@ export async function startS3Proxy(target: string, options: S3ProxyOptions = {})
           return;
       }
     };
+    if (typeof fault === 'object' && fault.afterBodyBytes !== undefined) return forward(fault);
     if (typeof fault === 'object') {
       request.pause();
       const release = (): void => (fault.then === undefined ? forward() : misbehave(fault.then));
@@ -227,4 +231,29 @@ export async function startS3Proxy(target: string, options: S3ProxyOptions = {})
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** The answer's body up to `hold.afterBodyBytes`, the rest once `hold.until` settles; a client that goes away ends it. */
+async function passOnHeldMidBody(answer: http.IncomingMessage, response: http.ServerResponse, hold: Hold): Promise<void> {
+  response.on('close', () => answer.destroy());
+  let passed = 0;
+  let held = false;
+  try {
+    for await (const chunk of answer as AsyncIterable<Buffer>) {
+      const room = hold.afterBodyBytes! - passed;
+      if (!held && room < chunk.length) {
+        held = true;
+        response.write(chunk.subarray(0, room));
+        await hold.until.catch(() => undefined);
+        if (response.destroyed) return;
+        response.write(chunk.subarray(room));
+      } else {
+        response.write(chunk);
+      }
+      passed += chunk.length;
+    }
+    response.end();
+  } catch {
+    response.destroy();
+  }
 }

@@ -88,7 +88,7 @@ export async function syncCommand(jobArguments: string[], options: SyncCommandOp
     const { database, source, destination, checked } = await openDatabaseAndCheckStorages(
       // --concurrency sizes the socket pools too, not just the transfers in flight.
       options.concurrency === undefined ? config : { ...config, sync: { ...config.sync, concurrency: options.concurrency } },
-      dryRun ? 'read' : 'write',
+      dryRun ? { mode: 'read' } : { mode: 'write', log },
     );
     try {
       const jobs = await resolveJobs(database, requestedJobs);

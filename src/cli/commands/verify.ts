@@ -23,7 +23,7 @@ export async function verifyCommand(jobArguments: string[], options: VerifyComma
   const requestedJobs = parseJobNames(jobArguments);
   const config = await loadCommandConfig(options);
   const log = await commandLogger(options);
-  const { database, source, destination } = await openDatabaseAndStorages(config, 'read');
+  const { database, source, destination } = await openDatabaseAndStorages(config, { mode: 'read' });
   const output = await lineOutput(undefined);
   const stopExitingOnInterrupt = exitOnInterrupt();
   try {

@@ -54,7 +54,7 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<numb
   const status = new RedisRunStatus(redis, settings.prefix);
   try {
     // One socket a transfer: the storages' pools follow this worker's --concurrency, not [sync]'s.
-    const { source, destination } = await openStorages({ ...config, sync: { ...config.sync, concurrency } }, 'write');
+    const { source, destination } = await openStorages({ ...config, sync: { ...config.sync, concurrency } }, { mode: 'write', log });
     try {
       const stop = new AbortController();
       let handBackAndQuit: (() => void) | undefined;

@@ -1,10 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { partialFilePrefix } from './fs-keys.js';
 import { writeFailure } from './fs-write-errors.js';
 import { makeDirectory } from './make-directory.js';
+import { partialFileName } from './partial-files.js';
 
 /**
  * Streams `body` into a temporary file beside `filePath`, flushes it to disk,
@@ -18,7 +17,7 @@ import { makeDirectory } from './make-directory.js';
  */
 export async function atomicWrite(filePath: string, body: Readable): Promise<void> {
   const directory = path.dirname(filePath);
-  const temporary = path.join(directory, `${partialFilePrefix}${process.pid}-${randomBytes(6).toString('hex')}`);
+  const temporary = path.join(directory, partialFileName());
   let handle: FileHandle | undefined;
   try {
     try {

@@ -1,10 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access, opendir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../../errors.js';
-import { partialFilePrefix } from './fs-keys.js';
 import { makeDirectory } from './make-directory.js';
+import { partialFileName } from './partial-files.js';
 
 function errnoOf(error: unknown): string {
   const code = (error as { code?: unknown }).code;
@@ -50,7 +49,7 @@ export async function checkReadable(root: string, base: string): Promise<void> {
 /** Creates (and removes) a real file: only that proves a read-only mount or a full disk wrong, whoever runs the tool. */
 export async function checkWritable(root: string, base: string): Promise<void> {
   await requireDirectory(root, `create it with mkdir -p ${root}, or correct "path"`);
-  const probe = path.join(base, `${partialFilePrefix}check-${randomBytes(6).toString('hex')}`);
+  const probe = path.join(base, partialFileName());
   try {
     await makeDirectory(base);
     await writeFile(probe, '', { flag: 'wx' });

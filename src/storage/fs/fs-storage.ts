@@ -9,7 +9,8 @@ import type { ListOptions, ObjectInfo, ReadResult, Storage, StorageCapabilities,
 import { atomicWrite } from './atomic-write.js';
 import { checkReadable, checkWritable } from './fs-check.js';
 import { keyPath, listingStart } from './fs-keys.js';
-import { walkFiles } from './fs-walk.js';
+import { walkFiles, type WalkOptions } from './fs-walk.js';
+import { removeIfAbandoned } from './partial-files.js';
 
 /**
  * A directory laid out like Mastodon's public/system: key `a/b/c.png` is the
@@ -24,12 +25,24 @@ export class FsStorage implements Storage {
   readonly #base: string;
   /** The bodies of writes in flight, each with its settling, so that close() can end them (and their temporary files). */
   readonly #writing = new Map<Readable, Promise<unknown>>();
+  /** What a listing does with the temporary files it passes: nothing, unless this is a destination being written. */
+  readonly #walkOptions: WalkOptions;
 
   constructor(options: FsStorageOptions) {
     this.#root = path.resolve(options.root);
     const prefix = new KeyPrefix(options.prefix).value;
     this.#base = prefix === '' ? this.#root : keyPath(this.#root, prefix.slice(0, -1));
     this.description = `directory ${this.#base}`;
+    const report = options.removeAbandonedPartials;
+    this.#walkOptions =
+      report === undefined
+        ? {}
+        : {
+            onPartial: async (file) => {
+              const removed = await removeIfAbandoned(file);
+              if (removed !== undefined) report(removed);
+            },
+          };
   }
 
   async check(mode: 'read' | 'write'): Promise<void> {
@@ -85,7 +98,7 @@ export class FsStorage implements Storage {
   async *list(prefix = '', options: ListOptions = {}): AsyncIterable<ObjectInfo> {
     const start = listingStart(this.#base, prefix);
     const { startAfter } = options;
-    for await (const file of walkFiles(start.directory, start.relative)) {
+    for await (const file of walkFiles(start.directory, start.relative, this.#walkOptions)) {
       if (file.key.startsWith(prefix) && (startAfter === undefined || file.key > startAfter)) yield fileInfo(file.key, file.size);
     }
   }

@@ -8,13 +8,18 @@ export interface WalkedFile {
   size: number;
 }
 
+export interface WalkOptions {
+  /** Hears of each temporary file of an unfinished write (`.mss-partial-*`) the walk passes, by its path. */
+  onPartial?: (file: string) => Promise<void>;
+}
+
 /**
  * Every regular file below `directory`, depth first, one directory handle open
  * at a time. Symbolic links are followed (admins link parts of public/system to
  * other disks), with a guard against directory loops. Unfinished writes
- * (`.mss-partial-*`) are skipped. A missing start directory yields nothing.
+ * (`.mss-partial-*`) are not yielded. A missing start directory yields nothing.
  */
-export async function* walkFiles(directory: string, relative: string, visited = new Set<string>()): AsyncGenerator<WalkedFile> {
+export async function* walkFiles(directory: string, relative: string, options: WalkOptions = {}, visited = new Set<string>()): AsyncGenerator<WalkedFile> {
   let identity: string;
   try {
     const info = await stat(directory);
@@ -28,8 +33,12 @@ export async function* walkFiles(directory: string, relative: string, visited = 
   visited.add(identity);
 
   const subdirectories: string[] = [];
+  const partials: string[] = [];
   for await (const entry of await opendir(directory)) {
-    if (entry.name.startsWith(partialFilePrefix)) continue;
+    if (entry.name.startsWith(partialFilePrefix)) {
+      partials.push(entry.name);
+      continue;
+    }
     const full = path.join(directory, entry.name);
     if (entry.isDirectory()) {
       subdirectories.push(entry.name);
@@ -39,8 +48,9 @@ export async function* walkFiles(directory: string, relative: string, visited = 
       else if (info?.isDirectory() === true) subdirectories.push(entry.name);
     }
   }
+  if (options.onPartial !== undefined) for (const name of partials) await options.onPartial(path.join(directory, name));
   // Descend only after the handle is closed, so deep trees do not pile up open directories.
-  for (const name of subdirectories) yield* walkFiles(path.join(directory, name), `${relative}${name}/`, visited);
+  for (const name of subdirectories) yield* walkFiles(path.join(directory, name), `${relative}${name}/`, options, visited);
 }
 
 function isAbsent(error: unknown): boolean {
