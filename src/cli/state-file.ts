@@ -42,9 +42,14 @@ export function journalScope(journal: Journal | undefined, source: Storage, dest
   return journal?.scope(source.description, destination.description);
 }
 
-export function requireJournal(journal: Journal | undefined, flag: string): Journal {
-  if (journal === undefined) throw new UserError(`${flag} needs the state file: drop --no-state (or run a sync first so that the file exists)`, 'journal.required');
-  return journal;
+/**
+ * --retry-failed and --since last read what earlier runs recorded: a path with no file behind it
+ * is a mistyped --state or another config's directory, and must not leave an empty file behind.
+ */
+export async function requireStateFile(file: string, flag: string): Promise<void> {
+  if (!(await exists(file))) {
+    throw new UserError(`${flag}: no state file at ${file}: point --state (or [sync] state_path) at the earlier runs' file, or run a sync first`, 'journal.missing');
+  }
 }
 
 async function exists(file: string): Promise<boolean> {

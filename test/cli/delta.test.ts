@@ -56,6 +56,11 @@ describe('delta syncs (--since) and --local-only', () => {
   });
 
   test('--since last before any completed sync: one clear line', async () => {
+    const first = await sync(['--since', 'last']);
+    assert.equal(first.result.code, 2);
+    assert.match(first.result.stderr, /--since last: no state file at .*state\.sqlite: point --state \(or \[sync\] state_path\) at the earlier runs' file, or run a sync first/);
+    // A run cut short by --limit is not a completed sync.
+    assert.equal((await sync(['--limit', '1'])).result.code, 0);
     const { result } = await sync(['--since', 'last']);
     assert.equal(result.code, 2);
     assert.match(result.stderr, /--since last: the state file .* records no completed sync of media_attachments .*: run a full sync first/);

@@ -143,4 +143,17 @@ describe('report and sync --retry-failed', () => {
     assert.equal(result.code, 2);
     assert.match(result.stderr, /no state file at .*nothing-here\.sqlite: run a sync first/);
   });
+
+  test('sync --retry-failed or --since last with a --state that names no file: one clear line, and no empty state file left behind', async () => {
+    const mistyped = path.join(instance.directory, 'stat.sqlite');
+    for (const flags of [['--retry-failed'], ['--since', 'last']]) {
+      const result = await runCli(['sync', 'accounts', '--config', config, '--state', mistyped, ...flags]);
+      assert.equal(result.code, 2, result.stderr);
+      assert.equal(
+        result.stderr,
+        `mastodon-s3-sync: ${flags.join(' ')}: no state file at ${mistyped}: point --state (or [sync] state_path) at the earlier runs' file, or run a sync first\n`,
+      );
+      await assert.rejects(stat(mistyped), { code: 'ENOENT' });
+    }
+  });
 });

@@ -9,7 +9,7 @@ import { commandLogger, openDatabaseAndCheckStorages, parseJobNames, type Common
 import { createDisplay } from '../progress.js';
 import { RunDashboard, type DashboardFlags } from '../run-dashboard.js';
 import { aclFor } from '../runtime-options.js';
-import { journalScope, openJournal, requireJournal, statePath, type StateFlags } from '../state-file.js';
+import { journalScope, openJournal, requireStateFile, statePath, type StateFlags } from '../state-file.js';
 import { summaryRecord, summaryTable } from '../summary.js';
 import { boundHeapGrowthForCopying } from '../heap-growth.js';
 
@@ -73,10 +73,11 @@ export async function syncCommand(jobArguments: string[], options: SyncCommandOp
   const dryRun = options.dryRun === true;
   const inventory: InventoryMode = options.inventory === true ? 'always' : options.inventory === false ? 'never' : 'auto';
   const stateFile = statePath(options, config, configPath);
-  if (stateFile === undefined && (options.retryFailed === true || options.since === 'last' || options.inventory === true)) {
-    const flag = options.retryFailed === true ? '--retry-failed' : options.since === 'last' ? '--since last' : '--inventory';
-    throw new UserError(`${flag} needs the state file: drop --no-state`, 'journal.required');
+  const readsEarlierRuns = options.retryFailed === true ? '--retry-failed' : options.since === 'last' ? '--since last' : undefined;
+  if (stateFile === undefined && (readsEarlierRuns !== undefined || options.inventory === true)) {
+    throw new UserError(`${readsEarlierRuns ?? '--inventory'} needs the state file: drop --no-state`, 'journal.required');
   }
+  if (stateFile !== undefined && readsEarlierRuns !== undefined) await requireStateFile(stateFile, readsEarlierRuns);
   const since = options.since === undefined || options.since === 'last' ? undefined : parseSince(options.since);
 
   const interactive = process.stderr.isTTY === true && options.json !== true;
@@ -93,15 +94,12 @@ export async function syncCommand(jobArguments: string[], options: SyncCommandOp
     try {
       const jobs = await resolveJobs(database, requestedJobs);
       const knownPair = journal?.knowsScope(source.description, destination.description) === true;
-      if (options.retryFailed === true) {
-        requireJournal(journal, '--retry-failed');
-        // Nothing recorded for this pair: a [source] or [destination] that differs from the earlier runs', most likely.
-        if (!knownPair) {
-          throw new UserError(
-            `--retry-failed: the state file ${stateFile} records no run from ${source.description} to ${destination.description}: check [source] and [destination] against the earlier runs', or run a sync first`,
-            'journal.unknown-pair',
-          );
-        }
+      // Nothing recorded for this pair: a [source] or [destination] that differs from the earlier runs', most likely.
+      if (options.retryFailed === true && !knownPair) {
+        throw new UserError(
+          `--retry-failed: the state file ${stateFile} records no run from ${source.description} to ${destination.description}: check [source] and [destination] against the earlier runs', or run a sync first`,
+          'journal.unknown-pair',
+        );
       }
       // A pair the state file does not know yet is entered in it only once both storages have passed their checks.
       if (journal !== undefined && !knownPair) await checked;
