@@ -76,7 +76,7 @@ describe('delta syncs (--since) and --local-only', () => {
     for (const day of ['2025-02-30', '2025-02-29T12:00:00Z', '2025-06-31T00:00:00+02:00']) {
       const { result, asked } = await sync(['--since', day]);
       assert.equal(result.code, 2, `${day}: ${result.stderr}`);
-      assert.equal(result.stderr, `mastodon-s3-sync: --since: "${day}" is not a valid time\n`);
+      assert.equal(result.stderr, `mastodon-s3-sync: --since: "${day}" is not a valid time (no such month, day or hour): give one such as 2025-06-01T12:00:00Z, or "last"\n`);
       assert.deepEqual(asked, []);
     }
   });

@@ -62,7 +62,9 @@ export function parseSince(value: string): Date {
   const [year, month, day] = text.slice(0, 10).split('-').map(Number) as [number, number, number];
   // Date rolls a day its month lacks (2025-02-30) over into the next month instead of refusing it.
   const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
-  if (Number.isNaN(date.getTime()) || day < 1 || day > daysInMonth) throw new UserError(`--since: "${value}" is not a valid time`, 'cli.invalid-option');
+  if (Number.isNaN(date.getTime()) || day < 1 || day > daysInMonth) {
+    throw new UserError(`--since: "${value}" is not a valid time (no such month, day or hour): give one such as 2025-06-01T12:00:00Z, or "last"`, 'cli.invalid-option');
+  }
   return date;
 }
 
