@@ -12,7 +12,7 @@ function commonOptions(command: Command): Command {
     .option('-c, --config <path>', 'config file (default: $MASTODON_S3_SYNC_CONFIG or private/config.ini)')
     .option('--mastodon-env <path>', "read [database] and [source] from Mastodon's .env.production (the config file and variables still win)")
     .option('--json', 'log JSON lines (pino) and print the summary as JSON')
-    .option('-v, --verbose', 'log every object, including absent derived styles');
+    .option('-v, --verbose', 'also log derived styles absent from the source');
 }
 
 function buildProgram(setExitCode: (code: number) => void): Command {
