@@ -54,6 +54,8 @@ export interface VerifyCounts {
   differs: number;
   /** In neither storage: nothing to copy, so not a problem of the copy (sync reports these as missing or absent). */
   notInSource: number;
+  /** Held by the source: the keys actually compared (none at all means a [source] that is not the instance's). */
+  inSource: number;
 }
 
 /**
@@ -87,10 +89,11 @@ export async function verifyDestination(
     ]);
     log.info(`listed ${sourceCount} objects in the source and ${destinationCount} in the destination`);
 
-    const counts = new Map<string, VerifyCounts>(options.jobs.map((job) => [job, { job, keys: 0, ok: 0, missing: 0, differs: 0, notInSource: 0 }]));
+    const counts = new Map<string, VerifyCounts>(options.jobs.map((job) => [job, { job, keys: 0, ok: 0, missing: 0, differs: 0, notInSource: 0, inSource: 0 }]));
     for (const comparison of index.compare()) {
       const jobCounts = counts.get(comparison.job)!;
       jobCounts.keys += 1;
+      if (comparison.source !== undefined) jobCounts.inSource += 1;
       const problem = judge(comparison);
       if (problem === undefined) {
         if (comparison.source === undefined && comparison.destination === undefined) jobCounts.notInSource += 1;

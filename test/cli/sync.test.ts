@@ -4,7 +4,7 @@ import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { insertAccount, insertMediaAttachment } from '../helpers/postgres.js';
 import { runCli, runCliPiped, startCli } from '../helpers/cli.js';
-import { createTestInstance, jobSummary, type TestInstance } from '../helpers/test-instance.js';
+import { createTestInstance, jobSummary, sourceBucket, type TestInstance } from '../helpers/test-instance.js';
 
 const mastodonCacheControl = 'public, max-age=315576000, immutable';
 
@@ -106,6 +106,25 @@ describe('sync accounts and media_attachments from S3 to S3', () => {
     const movedLines = result.stderr.split('\n').filter((line) => line.includes('found under the other cache/ variant'));
     assert.equal(movedLines.length, 1, result.stderr);
     assert.match(movedLines[0]!, /would be written where Mastodon expects it/);
+  });
+
+  test('a [source] that holds none of the referenced objects (a wrong prefix) gets a warning that names what to check', async () => {
+    const wrongPrefix = await instance.writeConfig(
+      { source: { type: 's3', endpoint: instance.sourceServer.endpoint, region: 'us-east-1', bucket: sourceBucket, prefix: 'elsewhere', access_key_id: 'S3RVER', secret_access_key: 'S3RVER' } },
+      'wrong-prefix.ini',
+    );
+    const result = await runCli(['sync', 'accounts', '--config', wrongPrefix, '--dry-run', '--no-state', '--json']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(jobSummary(result.stdout, 'accounts').keys, 6);
+    const last = JSON.parse(result.stderr.trim().split('\n').at(-1)!) as { level: number; msg: string };
+    assert.deepEqual(last, {
+      ...last,
+      level: 40,
+      msg: `[source] s3://${sourceBucket}/elsewhere at ${instance.sourceServer.endpoint} holds none of the 6 objects the database references: check its bucket and prefix (Mastodon's S3_KEY_PREFIX), or its path`,
+    });
+    // The right [source] finds them: no warning.
+    const right = await runCli(['sync', 'accounts', '--config', config, '--dry-run', '--no-state', '--json']);
+    assert.doesNotMatch(right.stderr, /holds none of/);
   });
 
   test('in a terminal, the bars fit 80 columns and a dry run\'s say what would be copied, not that it was', async () => {

@@ -9,7 +9,7 @@ import { runCli, runCliPiped, startCli } from '../helpers/cli.js';
 import { insertAccount, insertMediaAttachment } from '../helpers/postgres.js';
 import { isCheckListing, startS3Proxy, type S3Proxy } from '../helpers/s3-proxy.js';
 import { putTestObject } from '../helpers/s3-server.js';
-import { createTestInstance, destinationBucket, type TestInstance } from '../helpers/test-instance.js';
+import { createTestInstance, destinationBucket, sourceBucket, type TestInstance } from '../helpers/test-instance.js';
 
 describe('verify: every referenced key at the destination, with the source size and MD5; read-only', () => {
   let instance: TestInstance;
@@ -63,7 +63,31 @@ describe('verify: every referenced key at the destination, with the source size 
     assert.match(result.stdout, /^job\s+keys\s+ok\s+missing\s+differs\s+not in source$/m);
     assert.match(result.stdout, /^accounts\s+4\s+3\s+0\s+0\s+1$/m);
     assert.match(result.stdout, /^media_attachments\s+2\s+2\s+0\s+0\s+0$/m);
-    assert.match(result.stderr, /verified: every referenced object the source has is in .* with the same size/);
+    assert.match(result.stderr, /^verified: every referenced object the source has is in s3:\/\/new-media at .* with the same size \(and MD5 where both ETags are single-part\)$/m);
+  });
+
+  test('a [source] that holds none of the referenced keys (a wrong prefix) is one line and exit 2, not a pass', async () => {
+    const source = { type: 's3', endpoint: instance.sourceServer.endpoint, region: 'us-east-1', bucket: sourceBucket, prefix: 'elsewhere', access_key_id: 'S3RVER', secret_access_key: 'S3RVER' };
+    // The destination holding every key does not make it a pass; nor does an empty one.
+    const emptyDirectory = await mkdtemp(path.join(tmpdir(), 'mss-verify-empty-'));
+    try {
+      const destinations: Record<string, string>[] = [
+        { type: 's3', endpoint: proxy.endpoint, region: 'us-east-1', bucket: destinationBucket, access_key_id: 'S3RVER', secret_access_key: 'S3RVER' },
+        { type: 'fs', path: emptyDirectory },
+      ];
+      for (const destination of destinations) {
+        const wrongPrefix = await instance.writeConfig({ source, destination }, 'wrong-prefix.ini');
+        const result = await runCli(['verify', 'accounts', '--config', wrongPrefix]);
+        assert.equal(result.code, 2, result.stdout + result.stderr);
+        assert.equal(
+          result.stderr.trim().split('\n').at(-1),
+          `mastodon-s3-sync: [source] s3://${sourceBucket}/elsewhere at ${instance.sourceServer.endpoint} holds none of the 4 objects the database references: check its bucket and prefix (Mastodon's S3_KEY_PREFIX), or its path; nothing was verified`,
+        );
+        assert.doesNotMatch(result.stderr, /verified:/);
+      }
+    } finally {
+      await rm(emptyDirectory, { recursive: true, force: true });
+    }
   });
 
   test('a deleted, a truncated and a changed destination object: exit 1, each named', async () => {
@@ -99,7 +123,7 @@ describe('verify: every referenced key at the destination, with the source size 
         ['missing', header],
       ],
     );
-    assert.deepEqual(lines.at(-1), { verify: [{ job: 'accounts', keys: 4, ok: 1, missing: 1, differs: 1, notInSource: 1 }], problems: 2 });
+    assert.deepEqual(lines.at(-1), { verify: [{ job: 'accounts', keys: 4, ok: 1, missing: 1, differs: 1, notInSource: 1, inSource: 3 }], problems: 2 });
   });
 
   test('verify writes nothing: no PUT, POST or DELETE at the destination, and the state file is untouched', async () => {

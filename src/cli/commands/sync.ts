@@ -11,6 +11,7 @@ import { RunDashboard, type DashboardFlags } from '../run-dashboard.js';
 import { aclFor } from '../runtime-options.js';
 import { journalScope, openJournal, requireStateFile, statePath, type StateFlags } from '../state-file.js';
 import { summaryRecord, summaryTable } from '../summary.js';
+import { emptySourceHint } from '../empty-source.js';
 import { boundHeapGrowthForCopying } from '../heap-growth.js';
 
 export interface SyncCommandOptions extends CommonOptions, DashboardFlags, StateFlags {
@@ -183,6 +184,10 @@ export async function syncCommand(jobArguments: string[], options: SyncCommandOp
       if (fromJournal > 0) log.info(`${fromJournal} object${fromJournal === 1 ? '' : 's'} settled by the state file ${stateFile} without a request`);
       if (stats.throttleEvents > 0) log.warn(`the storages throttled ${stats.throttleEvents} requests; lower [sync] concurrency if this keeps happening`);
       process.stdout.write(options.json === true ? `${JSON.stringify(summaryRecord(jobsRun, dryRun))}\n` : `${summaryTable(jobsRun, dryRun)}\n`);
+      // A retry asks only about keys already missing or failed: finding none of them says nothing about [source].
+      const keys = jobsRun.reduce((sum, counters) => sum + counters.keys, 0);
+      const found = jobsRun.reduce((sum, counters) => sum + counters.copied + counters.skipped + counters.failed, 0);
+      if (result.status === 'completed' && options.retryFailed !== true && keys > 0 && found === 0) log.warn(emptySourceHint(source.description, keys));
       if (dashboardUrl !== undefined && options.uiLinger === true && result.status === 'completed') {
         log.info(`run finished; the dashboard stays at ${dashboardUrl} until Ctrl-C`);
         await untilSignal();

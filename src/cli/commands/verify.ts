@@ -1,10 +1,11 @@
 import { loadCommandConfig, openDatabaseAndStorages, parseJobNames, commandLogger, exitOnInterrupt, type CommonOptions } from '../context.js';
-import { ExitCode } from '../../errors.js';
+import { ExitCode, UserError } from '../../errors.js';
 import { resolveJobs } from '../../sync/plan.js';
 import { verifyDestination, type VerifyCounts, type VerifyProblem } from '../../sync/verify.js';
 import { defaultRetryPolicy } from '../../transfer/retry.js';
 import { formatBytes } from '../format.js';
 import { lineOutput } from '../output-file.js';
+import { emptySourceHint } from '../empty-source.js';
 
 export interface VerifyCommandOptions extends CommonOptions {
   limit?: number;
@@ -44,10 +45,13 @@ export async function verifyCommand(jobArguments: string[], options: VerifyComma
     );
     const problems = counts.reduce((sum, job) => sum + job.missing + job.differs, 0);
     await output.write(options.json === true ? `${JSON.stringify({ verify: counts, problems })}\n` : `${countsTable(counts)}\n`);
+    const keys = counts.reduce((sum, job) => sum + job.keys, 0);
+    // Nothing was compared: a pass would only say that [source] is not where the instance keeps its media.
+    if (keys > 0 && counts.every((job) => job.inSource === 0)) throw new UserError(`${emptySourceHint(source.description, keys)}; nothing was verified`, 'verify.empty-source');
     if (options.json !== true) {
       process.stderr.write(
         problems === 0
-          ? `verified: every referenced object the source has is in ${destination.description} with the same size\n`
+          ? `verified: every referenced object the source has is in ${destination.description} with the same size (and MD5 where both ETags are single-part)\n`
           : `${problems} object${problems === 1 ? '' : 's'} missing or different in ${destination.description}: sync --inventory copies them again\n`,
       );
     }
