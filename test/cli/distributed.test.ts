@@ -243,7 +243,7 @@ describe('enqueue, workers on several processes, status', () => {
     const third = await run.enqueue(['--from-start']);
     assert.deepEqual(third.reports.map((report) => [report.rows, report.enqueued, report.alreadyQueued]), [[rows + 1, 0, 2 * rows + 2]]);
 
-    const inspector = new QueueInspector(run.settings);
+    const inspector = new QueueInspector(redis, run.settings.prefix);
     try {
       assert.equal((await inspector.counts()).waiting, 2 * rows + 2, 'one task a key, however many times it was enqueued');
     } finally {
@@ -348,7 +348,7 @@ describe('enqueue, workers on several processes, status', () => {
     const [failure] = await run.status.recentFailures(5, job).then((list) => list.filter((entry) => entry.outcome === 'failed'));
     assert.equal(failure?.key, forbidden);
     assert.match(failure?.reason ?? '', /denied/i);
-    const inspector = new QueueInspector(run.settings);
+    const inspector = new QueueInspector(redis, run.settings.prefix);
     try {
       const [failedTask] = await inspector.failedTasks(5);
       assert.equal(failedTask?.reason, failure?.reason, 'BullMQ holds the same reason');
@@ -373,7 +373,7 @@ describe('enqueue, workers on several processes, status', () => {
   test('backpressure: the waiting tasks never exceed [queue] max_waiting while enqueue runs', async () => {
     const maxWaiting = 5;
     const run = await newRun('bounded', { queue: { max_waiting: maxWaiting } });
-    const inspector = new QueueInspector(run.settings);
+    const inspector = new QueueInspector(redis, run.settings.prefix);
     let highest = 0;
     let sampling = true;
     const sampler = (async () => {

@@ -137,7 +137,7 @@ test('the run meta is written once; the producer lock admits one enqueue at a ti
 });
 
 test('the dashboard source reads the counters and pushes job changes and new failures', async () => {
-  const source = redisDashboardSource(status, { pollMs: 50 });
+  const source = redisDashboardSource(status, { url: settings.url, pollMs: 50 });
   // The dashboard's own type accepts it as it is.
   const asDashboardSource: DashboardSource = source;
   const changes: QueueDashboardChange[] = [];
@@ -168,7 +168,7 @@ test('the dashboard serves the counters from Redis', async () => {
   // Two workers were throttled: /metrics counts both, though neither runs in this process.
   await status.recordThrottle();
   await status.recordThrottle();
-  const source = redisDashboardSource(status);
+  const source = redisDashboardSource(status, { url: settings.url });
   const dashboard = await startDashboard({ source, port: 0, tickMs: 100 });
   try {
     const jobs = (await (await fetch(`${dashboard.url}api/jobs`)).json()) as { jobs: Array<Record<string, unknown>> };
