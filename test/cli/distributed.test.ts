@@ -12,8 +12,10 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import type { Redis } from 'ioredis';
 import { QueueInspector } from '../../src/queue/queue-inspector.js';
 import type { QueueSettings } from '../../src/queue/queue-settings.js';
+import { redisDashboardSource } from '../../src/queue/redis-dashboard-source.js';
 import { RedisRunStatus, type RedisJobCounters } from '../../src/queue/redis-run-status.js';
 import { taskId } from '../../src/queue/task-id.js';
+import { startDashboard } from '../../src/web/index.js';
 import { runCli, startCli, type CliResult, type RunningCli } from '../helpers/cli.js';
 import { insertMediaAttachment } from '../helpers/postgres.js';
 import { startS3Proxy, type RecordedRequest, type S3Proxy } from '../helpers/s3-proxy.js';
@@ -366,6 +368,17 @@ describe('enqueue, workers on several processes, status', () => {
       return current !== undefined && current.finishedAt !== undefined && current.copied === 2 * rows ? current : undefined;
     });
     assert.equal(counters.failed, 0);
+    // Prometheus's view: the failure stays counted (a counter never goes down), and so does its retry.
+    const source = redisDashboardSource(run.status, { url: run.settings.url });
+    const dashboard = await startDashboard({ source, port: 0 });
+    try {
+      const metrics = await (await fetch(`${dashboard.url}metrics`)).text();
+      assert.match(metrics, new RegExp(`^mastodon_s3_sync_objects_total\\{job="${job}",outcome="failed"\\} 1$`, 'm'));
+      assert.match(metrics, new RegExp(`^mastodon_s3_sync_failures_retried_total\\{job="${job}"\\} 1$`, 'm'));
+    } finally {
+      await dashboard.close();
+      source.close();
+    }
     await run.assertDestinationComplete();
     assert.equal((await stopped(worker)).code, 0);
   });
