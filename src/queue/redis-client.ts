@@ -4,12 +4,15 @@ import { redactUrl } from '../log.js';
 
 /** How long the first connection may take before the command gives up with one line. */
 const connectTimeoutMs = 5000;
+/** How long a goodbye (QUIT) may wait for a Redis that stopped answering before the connection is dropped. */
+const quitTimeoutMs = 2000;
 
 /**
  * A connected ioredis client for our own keys (counters, failures, heartbeats).
  * Fails fast, as one line, when Redis cannot be reached at start; once connected,
  * it reconnects on its own and commands wait for it (a Redis restart mid-run
- * pauses the counters instead of losing them).
+ * pauses the counters instead of losing them). Readers that must not wait
+ * without end bound their reads with `answerWithin`.
  */
 export async function connectRedis(url: string): Promise<Redis> {
   let lastError: Error | undefined;
@@ -23,8 +26,16 @@ export async function connectRedis(url: string): Promise<Redis> {
     lastError = error;
   });
   try {
-    await client.connect();
-    await client.ping();
+    // connectTimeout covers the TCP handshake only: a frozen Redis (stopped, swapping) completes that
+    // through its kernel and then never answers the ready check.
+    await answerWithin(
+      (async () => {
+        await client.connect();
+        await client.ping();
+      })(),
+      connectTimeoutMs,
+      () => new Error(`no reply within ${connectTimeoutMs / 1000} s`),
+    );
   } catch (error) {
     client.disconnect();
     const reason = lastError?.message ?? (error instanceof Error ? error.message : String(error));
@@ -50,11 +61,41 @@ export async function connectRedis(url: string): Promise<Redis> {
   return client;
 }
 
-/** Closes a client without waiting forever for a Redis that went away. */
+/**
+ * `work`'s result, or the error `late()` makes once `ms` have passed without it. The client waits
+ * for a Redis that went away rather than fail, so a reader that answers a person (status, the
+ * dashboard) bounds its reads with this. What Redis answers later is simply dropped.
+ */
+export async function answerWithin<T>(work: Promise<T>, ms: number, late: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(late()), ms);
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The line for a Redis that answered at first and then stopped, `then` saying what happens next. */
+export function redisStoppedAnswering(url: string, waitedMs: number, then: string): UserError {
+  return new UserError(
+    `Redis at ${redactUrl(url)} stopped answering (no reply within ${waitedMs / 1000} s): check that Redis is running and reachable from this machine${then}`,
+    'queue.unresponsive',
+  );
+}
+
+/**
+ * Closes a client without waiting forever for a Redis that went away: QUIT while connected, for
+ * at most 2 s; a client that is not connected (Redis gone, reconnecting) is dropped at once, since
+ * its QUIT would only queue behind the commands waiting for Redis.
+ */
 export async function closeRedis(client: Redis): Promise<void> {
   if (client.status === 'end') return;
-  const quit = client.quit().catch(() => undefined);
-  const timer = setTimeout(() => client.disconnect(), 2000);
-  await quit;
-  clearTimeout(timer);
+  if (client.status !== 'ready') {
+    client.disconnect();
+    return;
+  }
+  await answerWithin(client.quit(), quitTimeoutMs, () => new Error('no reply to QUIT')).catch(() => client.disconnect());
 }

@@ -80,7 +80,7 @@ const outcomeField: Record<Outcome, keyof JobCounters> = {
   failed: 'failed',
 };
 
-const numericFields = ['rowsTotal', 'rows', 'referenced', 'keys', 'alreadyQueued', 'copied', 'skipped', 'missing', 'absentStyle', 'failed', 'bytes', 'skippedBytes'] as const;
+const numericFields = ['rowsTotal', 'rows', 'referenced', 'keys', 'alreadyQueued', 'copied', 'skipped', 'missing', 'absentStyle', 'failed', 'failedRetried', 'bytes', 'skippedBytes'] as const;
 
 /** Releases the producer lock only when this producer still holds it. */
 const releaseScript = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
@@ -198,9 +198,13 @@ export class RedisRunStatus {
     await this.#redis.hset(this.#jobKey(job), 'enqueueFinishedAt', Date.now());
   }
 
-  /** Failed tasks went back to the queue: their outcome will be counted again. */
+  /**
+   * Failed tasks went back to the queue: their outcome will be counted again. Counted apart rather
+   * than taken off `failed`, so that every count in Redis only grows (Prometheus reads a counter that
+   * goes down as a restart); `jobs()` gives the failed ones not retried.
+   */
   async failuresRetried(job: string, count: number): Promise<void> {
-    if (count > 0) await this.#redis.hincrby(this.#jobKey(job), 'failed', -count);
+    if (count > 0) await this.#redis.hincrby(this.#jobKey(job), 'failedRetried', count);
   }
 
   // --- the workers -----------------------------------------------------------------------
@@ -317,6 +321,8 @@ export class RedisRunStatus {
 function jobCounters(job: string, hash: Record<string, string>, inFlight: number): RedisJobCounters {
   const number = (field: string): number => Number(hash[field] ?? 0);
   const counts = Object.fromEntries(numericFields.map((field) => [field, number(field)])) as Record<(typeof numericFields)[number], number>;
+  // Redis keeps every failure ever counted; a retried one is pending again.
+  counts.failed -= counts.failedRetried;
   const done = counts.copied + counts.skipped + counts.missing + counts.absentStyle + counts.failed;
   const enqueueFinishedAt = hash['enqueueFinishedAt'] === undefined ? undefined : Number(hash['enqueueFinishedAt']);
   // Every queued key has its outcome (a task run again after a stall was counted once, when it ended).

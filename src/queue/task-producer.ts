@@ -91,6 +91,11 @@ export class TaskProducer<T> {
     return result;
   }
 
+  /** Tasks per `addBulk`: `add()` adds this many or fewer all at once, or, when interrupted, none of them. */
+  get chunkSize(): number {
+    return this.#chunkSize;
+  }
+
   /** Tasks waiting for a worker (BullMQ's wait list, plus delayed and prioritized). */
   waiting(): Promise<number> {
     return this.queue.getWaitingCount();

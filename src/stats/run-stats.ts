@@ -24,7 +24,10 @@ export interface JobCounters {
   skipped: number;
   missing: number;
   absentStyle: number;
+  /** Failed and not retried since. */
   failed: number;
+  /** Failed objects put back in the queue for another try (`enqueue --retry-failed`), no longer in `failed`. */
+  failedRetried?: number;
   /** Bytes written to the destination (or that would be, in a dry run). */
   bytes: number;
   /** Bytes of objects the destination already had. */

@@ -77,6 +77,14 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     }
   });
 
+  // A source that cannot be read right now (its Redis away) throws a UserError: 503 with the line that
+  // says why and what to do, rather than a 500 that reads as a bug. Prometheus records a failed scrape
+  // (up == 0) and no sample, instead of old counts taken for live ones.
+  app.setErrorHandler((error, _request, reply) => {
+    if (!(error instanceof UserError)) throw error;
+    return reply.code(503).header('cache-control', 'no-store').send({ error: error.message });
+  });
+
   const page = dashboardHtml({ dryRun: options.dryRun === true });
   app.get('/', async (_request, reply) => {
     return reply

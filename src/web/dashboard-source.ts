@@ -18,8 +18,10 @@ export type DashboardChange =
   | { type: 'object'; event: ObjectEvent };
 
 /**
- * What the dashboard reads: the in-process run (`runStatsSource`) today, Redis-backed workers
- * later. Kept small and async so that a remote source can answer each call with a round trip.
+ * What the dashboard reads: the in-process run (`runStatsSource`), or the counters of Redis-backed
+ * workers. Kept small and async so that a remote source can answer each call with a round trip.
+ * A source that cannot be read right now (Redis away) rejects its reads with a UserError saying
+ * why; the dashboard answers 503 and tells the open pages, which keep the last counts, marked.
  */
 export interface DashboardSource {
   /** Every job of the run, in start order. */

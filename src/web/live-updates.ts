@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { UserError } from '../errors.js';
 import type { DashboardState, Cursor, Snapshot } from './dashboard-state.js';
 
 /**
@@ -13,9 +14,17 @@ interface Client {
   cursor: Cursor | undefined;
 }
 
+/** Pushed instead of a snapshot while the source cannot be read: the page keeps its counts and marks them as not live. */
+interface Unavailable {
+  time: number;
+  /** The source's line: what is wrong and what to do. */
+  reason: string;
+}
+
 /**
  * Server-Sent Events to the open pages: a snapshot every tick and soon after a job starts or
- * finishes or an object fails. Each page gets only the log lines and chart samples it lacks.
+ * finishes or an object fails, or, while the source cannot be read, an `unavailable` event that
+ * says why. Each page gets only the log lines and chart samples it lacks.
  */
 export class LiveUpdates {
   readonly #clients = new Set<Client>();
@@ -98,8 +107,9 @@ export class LiveUpdates {
       this.#wantSample = false;
       try {
         await this.#push(sample);
-      } catch {
-        // A source that cannot answer (Redis down) skips this push; pages mark the data stale.
+      } catch (error) {
+        if (error instanceof UserError) this.#send('unavailable', { time: Date.now(), reason: error.message } satisfies Unavailable);
+        // Anything else skips this push; a page that hears nothing for a while marks its data stale.
       }
     }
     this.#busy = false;
@@ -111,6 +121,22 @@ export class LiveUpdates {
     if (sample) await this.state.sample(now);
     if (this.#clients.size === 0) return;
     const shared = await this.state.shared(now);
+    for (const client of this.#writable()) {
+      const news = this.state.news(client.cursor);
+      const snapshot: Snapshot = { full: client.cursor === undefined, ...shared, logs: news.logs, samples: news.samples };
+      client.cursor = news.cursor;
+      client.response.write(`event: snapshot\ndata: ${JSON.stringify(snapshot)}\n\n`);
+    }
+  }
+
+  /** The same event to every page. */
+  #send(event: string, data: unknown): void {
+    const message = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+    for (const client of this.#writable()) client.response.write(message);
+  }
+
+  /** The pages that can take a push now; one that has left too much unread is dropped. */
+  *#writable(): Generator<Client> {
     for (const client of this.#clients) {
       if (client.response.destroyed || client.response.writableEnded) continue;
       if (client.response.writableLength > maxUnreadBytes) {
@@ -118,10 +144,7 @@ export class LiveUpdates {
         client.response.destroy();
         continue;
       }
-      const news = this.state.news(client.cursor);
-      const snapshot: Snapshot = { full: client.cursor === undefined, ...shared, logs: news.logs, samples: news.samples };
-      client.cursor = news.cursor;
-      client.response.write(`event: snapshot\ndata: ${JSON.stringify(snapshot)}\n\n`);
+      yield client;
     }
   }
 }

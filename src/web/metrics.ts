@@ -4,13 +4,17 @@ import type { DashboardChange, DashboardSource } from './dashboard-source.js';
 
 const prefix = 'mastodon_s3_sync_';
 
-/** The counter each outcome label reads. */
+/**
+ * The counter each outcome label reads. A Prometheus counter must never go down (rate() reads a
+ * drop as a restart), so `failed` counts every failure, retried ones included; failures_retried_total
+ * says how many of them were retried.
+ */
 const outcomeCount: Record<Outcome, (counters: Readonly<JobCounters>) => number> = {
   copied: (counters) => counters.copied,
   skipped: (counters) => counters.skipped,
   missing: (counters) => counters.missing,
   'absent-style': (counters) => counters.absentStyle,
-  failed: (counters) => counters.failed,
+  failed: (counters) => counters.failed + (counters.failedRetried ?? 0),
 };
 
 /**
@@ -36,6 +40,18 @@ export class SyncMetrics {
         const jobs = await source.jobs();
         this.reset();
         for (const counters of jobs) for (const outcome of outcomes) this.inc({ job: counters.job, outcome }, outcomeCount[outcome](counters));
+      },
+    });
+    new Counter({
+      name: `${prefix}failures_retried_total`,
+      help: 'Failed objects put back in the queue for another try (enqueue --retry-failed), by job: failed ones not retried = objects_total{outcome="failed"} - this.',
+      labelNames: ['job'],
+      registers,
+      async collect() {
+        const jobs = await source.jobs();
+        this.reset();
+        // Only a queued run retries failures apart from its other outcomes.
+        for (const counters of jobs) if (counters.failedRetried !== undefined) this.inc({ job: counters.job }, counters.failedRetried);
       },
     });
     new Counter({

@@ -12,8 +12,10 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import type { Redis } from 'ioredis';
 import { QueueInspector } from '../../src/queue/queue-inspector.js';
 import type { QueueSettings } from '../../src/queue/queue-settings.js';
+import { redisDashboardSource } from '../../src/queue/redis-dashboard-source.js';
 import { RedisRunStatus, type RedisJobCounters } from '../../src/queue/redis-run-status.js';
 import { taskId } from '../../src/queue/task-id.js';
+import { startDashboard } from '../../src/web/index.js';
 import { runCli, startCli, type CliResult, type RunningCli } from '../helpers/cli.js';
 import { insertMediaAttachment } from '../helpers/postgres.js';
 import { startS3Proxy, type RecordedRequest, type S3Proxy } from '../helpers/s3-proxy.js';
@@ -243,7 +245,7 @@ describe('enqueue, workers on several processes, status', () => {
     const third = await run.enqueue(['--from-start']);
     assert.deepEqual(third.reports.map((report) => [report.rows, report.enqueued, report.alreadyQueued]), [[rows + 1, 0, 2 * rows + 2]]);
 
-    const inspector = new QueueInspector(run.settings);
+    const inspector = new QueueInspector(redis, run.settings.prefix);
     try {
       assert.equal((await inspector.counts()).waiting, 2 * rows + 2, 'one task a key, however many times it was enqueued');
     } finally {
@@ -256,6 +258,32 @@ describe('enqueue, workers on several processes, status', () => {
     const counters = (await run.status.jobs()).find((entry) => entry.job === job);
     assert.equal(counters?.keys, 2 * rows + 2);
     assert.equal(counters?.rowsTotal, 2 * (rows + 1), '--from-start is a second pass over the rows');
+  });
+
+  test('an enqueue stopped while the queue is full resumes after the last row it queued: no key is counted twice', async () => {
+    const maxWaiting = 5;
+    const run = await newRun('resume', { queue: { max_waiting: maxWaiting } });
+    const producer = startCli(['enqueue', '--config', run.direct, '--json']);
+    running.push(producer);
+    await eventually(async () => /pausing until the workers catch up/.test(producer.output().stderr), 15_000, 'enqueue to wait for room');
+    const interrupted = await stopped(producer, 'SIGINT');
+    assert.equal(interrupted.code, 130, interrupted.stderr);
+    const [first] = lastJson<{ enqueue: EnqueueReport[] }>(interrupted.stdout).enqueue.filter((report) => report.job === job);
+    assert.equal(first?.state, 'interrupted');
+
+    // The workers finish what was queued: those tasks leave Redis, so only the cursor can tell they were queued.
+    const worker = run.worker(run.direct);
+    await eventually(async () => {
+      const counters = (await run.status.jobs()).find((entry) => entry.job === job);
+      return counters !== undefined && counters.keys > 0 && counters.copied === counters.keys;
+    }, 15_000, 'the queued tasks to be copied');
+    const second = await run.enqueue();
+    assert.equal(first!.rows + second.reports[0]!.rows, rows + 1, 'every row read once over the two runs');
+    assert.equal(first!.enqueued + second.reports[0]!.enqueued, 2 * rows + 2, 'every key queued once over the two runs');
+    const counters = await run.finished();
+    assert.deepEqual([counters.keys, counters.copied, counters.skipped, counters.missing, counters.absentStyle], [2 * rows + 2, 2 * rows, 0, 1, 1]);
+    await run.assertDestinationComplete();
+    assert.equal((await stopped(worker)).code, 0);
   });
 
   test('a worker killed with SIGKILL in the middle of its transfers loses nothing: another takes its tasks back', async () => {
@@ -348,7 +376,7 @@ describe('enqueue, workers on several processes, status', () => {
     const [failure] = await run.status.recentFailures(5, job).then((list) => list.filter((entry) => entry.outcome === 'failed'));
     assert.equal(failure?.key, forbidden);
     assert.match(failure?.reason ?? '', /denied/i);
-    const inspector = new QueueInspector(run.settings);
+    const inspector = new QueueInspector(redis, run.settings.prefix);
     try {
       const [failedTask] = await inspector.failedTasks(5);
       assert.equal(failedTask?.reason, failure?.reason, 'BullMQ holds the same reason');
@@ -366,6 +394,17 @@ describe('enqueue, workers on several processes, status', () => {
       return current !== undefined && current.finishedAt !== undefined && current.copied === 2 * rows ? current : undefined;
     });
     assert.equal(counters.failed, 0);
+    // Prometheus's view: the failure stays counted (a counter never goes down), and so does its retry.
+    const source = redisDashboardSource(run.status, { url: run.settings.url });
+    const dashboard = await startDashboard({ source, port: 0 });
+    try {
+      const metrics = await (await fetch(`${dashboard.url}metrics`)).text();
+      assert.match(metrics, new RegExp(`^mastodon_s3_sync_objects_total\\{job="${job}",outcome="failed"\\} 1$`, 'm'));
+      assert.match(metrics, new RegExp(`^mastodon_s3_sync_failures_retried_total\\{job="${job}"\\} 1$`, 'm'));
+    } finally {
+      await dashboard.close();
+      source.close();
+    }
     await run.assertDestinationComplete();
     assert.equal((await stopped(worker)).code, 0);
   });
@@ -373,7 +412,7 @@ describe('enqueue, workers on several processes, status', () => {
   test('backpressure: the waiting tasks never exceed [queue] max_waiting while enqueue runs', async () => {
     const maxWaiting = 5;
     const run = await newRun('bounded', { queue: { max_waiting: maxWaiting } });
-    const inspector = new QueueInspector(run.settings);
+    const inspector = new QueueInspector(redis, run.settings.prefix);
     let highest = 0;
     let sampling = true;
     const sampler = (async () => {
@@ -385,11 +424,11 @@ describe('enqueue, workers on several processes, status', () => {
     try {
       const producer = startCli(['enqueue', '--config', run.direct, '--json']);
       running.push(producer);
-      await eventually(async () => (await inspector.counts()).waiting === maxWaiting, 15_000, 'the queue to fill up');
+      await eventually(async () => /pausing until the workers catch up/.test(producer.output().stderr), 15_000, 'the queue to fill up');
       await sleep(1000);
       assert.equal(producer.child.exitCode, null, 'enqueue waits for room');
-      assert.equal((await inspector.counts()).waiting, maxWaiting);
-      assert.match(producer.output().stderr, /pausing until the workers catch up/);
+      // Whole rows go in together: two rows of 2 keys (4 tasks) at a time, as a third would pass the bound.
+      assert.equal((await inspector.counts()).waiting, maxWaiting - 1);
 
       const worker = run.worker(run.direct);
       const result = await producer.result;

@@ -4,34 +4,14 @@
  * it held. Each test has a redis-server of its own, on a free port, so that it can kill it.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer, type AddressInfo } from 'node:net';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { runCli, startCli, type RunningCli } from '../helpers/cli.js';
+import { startRedisServer } from '../helpers/redis-server.js';
 import type { RecordedRequest } from '../helpers/s3-proxy.js';
 import { eventually } from '../queue/test-redis.js';
 import { createDurableInstance, type DurableInstance } from './durable-instance.js';
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
-}
-
-/** A redis-server that keeps nothing on disk: killed, its tasks are gone. */
-async function startRedis(): Promise<{ url: string; process: ChildProcess }> {
-  const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let output = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  await eventually(async () => /Ready to accept connections/.test(output) || child.exitCode !== null, 10_000, 'redis-server to start');
-  assert.equal(child.exitCode, null, `redis-server exited at start:\n${output}`);
-  return { url: `redis://127.0.0.1:${port}`, process: child };
-}
 
 describe("a worker stopped while its queue's Redis is down still quits: after the grace period, or at a second Ctrl-C", () => {
   let instance: DurableInstance;
@@ -57,7 +37,7 @@ describe("a worker stopped while its queue's Redis is down still quits: after th
 
   /** A private Redis filled with the run's tasks, and a config whose destination uploads hang. */
   async function queuedRun(label: string): Promise<{ redis: ChildProcess; config: string }> {
-    const redis = await startRedis();
+    const redis = await startRedisServer();
     started.push(redis.process);
     const config = await instance.writeConfig(
       {

@@ -137,7 +137,7 @@ test('the run meta is written once; the producer lock admits one enqueue at a ti
 });
 
 test('the dashboard source reads the counters and pushes job changes and new failures', async () => {
-  const source = redisDashboardSource(status, { pollMs: 50 });
+  const source = redisDashboardSource(status, { url: settings.url, pollMs: 50 });
   // The dashboard's own type accepts it as it is.
   const asDashboardSource: DashboardSource = source;
   const changes: QueueDashboardChange[] = [];
@@ -168,7 +168,7 @@ test('the dashboard serves the counters from Redis', async () => {
   // Two workers were throttled: /metrics counts both, though neither runs in this process.
   await status.recordThrottle();
   await status.recordThrottle();
-  const source = redisDashboardSource(status);
+  const source = redisDashboardSource(status, { url: settings.url });
   const dashboard = await startDashboard({ source, port: 0, tickMs: 100 });
   try {
     const jobs = (await (await fetch(`${dashboard.url}api/jobs`)).json()) as { jobs: Array<Record<string, unknown>> };
@@ -183,6 +183,44 @@ test('the dashboard serves the counters from Redis', async () => {
     const metrics = await (await fetch(`${dashboard.url}metrics`)).text();
     assert.match(metrics, /mastodon_s3_sync_objects_total\{job="media_attachments",outcome="copied"\} 1/);
     assert.match(metrics, /^mastodon_s3_sync_throttle_events_total 2$/m);
+  } finally {
+    await dashboard.close();
+    source.close();
+  }
+});
+
+test('enqueue --retry-failed lowers the failed count the dashboard shows, never the failed counter /metrics exports', async () => {
+  await status.startEnqueue('accounts', 3, false);
+  await status.batchEnqueued('accounts', { rows: 3, referenced: 3, added: 3, alreadyQueued: 0, cursor: '3' });
+  await status.record({ job: 'accounts', key: 'a', outcome: 'copied', bytes: 1 });
+  await status.record({ job: 'accounts', key: 'b', outcome: 'failed', bytes: 0, reason: 'AccessDenied' });
+  await status.record({ job: 'accounts', key: 'c', outcome: 'failed', bytes: 0, reason: 'AccessDenied' });
+  const source = redisDashboardSource(status, { url: settings.url });
+  const dashboard = await startDashboard({ source, port: 0, tickMs: 100 });
+  const read = async (): Promise<{ failedTotal: number; retriedTotal: number; failedNow: number; copiedNow: number }> => {
+    const metrics = await (await fetch(`${dashboard.url}metrics`)).text();
+    const sample = (pattern: RegExp): number => Number(pattern.exec(metrics)?.[1]);
+    const [job] = ((await (await fetch(`${dashboard.url}api/jobs`)).json()) as { jobs: Array<{ failed: number; copied: number }> }).jobs;
+    return {
+      failedTotal: sample(/^mastodon_s3_sync_objects_total\{job="accounts",outcome="failed"\} (\d+)$/m),
+      retriedTotal: sample(/^mastodon_s3_sync_failures_retried_total\{job="accounts"\} (\d+)$/m),
+      failedNow: job!.failed,
+      copiedNow: job!.copied,
+    };
+  };
+  try {
+    let now = await read();
+    assert.deepEqual([now.failedTotal, now.failedNow, now.copiedNow], [2, 2, 1]);
+    // What `enqueue --retry-failed` records as it puts both tasks back in the queue.
+    await status.failuresRetried('accounts', 2);
+    now = await read();
+    assert.equal(now.failedTotal, 2, 'a counter Prometheus scraped must never go down');
+    assert.equal(now.failedNow, 0, 'the dashboard counts the retried tasks as pending again');
+    assert.equal(now.retriedTotal, 2, 'how many of the failures were retried');
+    // The retries: one fails again, one is copied.
+    await status.record({ job: 'accounts', key: 'b', outcome: 'failed', bytes: 0, reason: 'AccessDenied' });
+    await status.record({ job: 'accounts', key: 'c', outcome: 'copied', bytes: 1 });
+    assert.deepEqual(await read(), { failedTotal: 3, retriedTotal: 2, failedNow: 1, copiedNow: 2 });
   } finally {
     await dashboard.close();
     source.close();

@@ -148,26 +148,32 @@ async function enqueueJob(job: JobName, context: JobContext): Promise<JobReport>
   }
 
   const query = { limit: options.limit, batchSize: context.config.sync.batch_size, ...(afterId !== undefined ? { afterId } : {}) };
+  const keep = options.localOnly === true ? (ref: ObjectRef) => !ref.key.startsWith('cache/') : () => true;
   for await (const batch of referencedObjects(database, job, query)) {
-    const refs = options.localOnly === true ? batch.refs.filter((ref) => !ref.key.startsWith('cache/')) : batch.refs;
-    const tasks = refs.map((ref): QueuedTask<CopyTask> => ({ id: taskId(context.identity, ref.key), name: job, data: copyTask(ref, context.config) }));
-    const result = await producer.add(tasks, signal);
-    // A batch cut short adds its tasks to the counts but not its rows: the next enqueue reads it again (and finds them queued).
-    const whole = !result.interrupted;
-    await status.batchEnqueued(job, {
-      rows: whole ? batch.rows : 0,
-      referenced: whole ? refs.length : 0,
-      added: result.added,
-      alreadyQueued: whole ? result.alreadyQueued : 0,
-      cursor: whole ? batch.refs.at(-1)?.rowId : undefined,
-    });
-    report.enqueued += result.added;
-    if (whole) {
-      report.rows += batch.rows;
-      report.keys += refs.length;
-      report.alreadyQueued += result.alreadyQueued;
+    // Whole rows a chunk at a time, each counted with its last row as the cursor: a stop while the
+    // queue is full leaves no row half queued, so the next enqueue reads again no task this one
+    // added (one the workers finished meanwhile would be queued and counted twice).
+    for (const group of wholeRows(batch.refs, producer.chunkSize, keep)) {
+      const tasks = group.refs.map((ref): QueuedTask<CopyTask> => ({ id: taskId(context.identity, ref.key), name: job, data: copyTask(ref, context.config) }));
+      const result = await producer.add(tasks, signal);
+      // Only a row with more keys than a chunk can be cut short: its tasks count, its row does not,
+      // and the next enqueue reads it again (and finds them queued).
+      const whole = !result.interrupted;
+      await status.batchEnqueued(job, {
+        rows: whole ? group.rows : 0,
+        referenced: whole ? tasks.length : 0,
+        added: result.added,
+        alreadyQueued: whole ? result.alreadyQueued : 0,
+        cursor: whole ? group.lastRowId : undefined,
+      });
+      report.enqueued += result.added;
+      if (whole) {
+        report.rows += group.rows;
+        report.keys += tasks.length;
+        report.alreadyQueued += result.alreadyQueued;
+      }
+      if (signal.aborted) return { ...report, state: 'interrupted' };
     }
-    if (signal.aborted) return { ...report, state: 'interrupted' };
   }
   if (options.limit !== undefined && report.rows >= options.limit) {
     log.info(`${job}: stopped at --limit ${options.limit}; enqueue again to go on from there`);
@@ -176,6 +182,30 @@ async function enqueueJob(job: JobName, context: JobContext): Promise<JobReport>
   await status.finishEnqueue(job);
   log.info(`${job}: ${report.enqueued} tasks queued from ${report.rows} rows${report.alreadyQueued > 0 ? ` (${report.alreadyQueued} were still queued)` : ''}`);
   return report;
+}
+
+/**
+ * `refs` (in row order) cut into runs of whole rows holding at most `maxKeys` of the keys `keep`
+ * lets through; a row with more keys than that is a run of its own.
+ */
+function* wholeRows(refs: readonly ObjectRef[], maxKeys: number, keep: (ref: ObjectRef) => boolean): Generator<{ refs: ObjectRef[]; rows: number; lastRowId: string }> {
+  let run: { refs: ObjectRef[]; rows: number; lastRowId: string } | undefined;
+  for (let start = 0; start < refs.length; ) {
+    const rowId = refs[start]!.rowId;
+    let end = start + 1;
+    while (end < refs.length && refs[end]!.rowId === rowId) end += 1;
+    const rowRefs = refs.slice(start, end).filter(keep);
+    start = end;
+    if (run !== undefined && run.refs.length + rowRefs.length > maxKeys) {
+      yield run;
+      run = undefined;
+    }
+    run ??= { refs: [], rows: 0, lastRowId: rowId };
+    run.refs.push(...rowRefs);
+    run.rows += 1;
+    run.lastRowId = rowId;
+  }
+  if (run !== undefined) yield run;
 }
 
 function copyTask(ref: ObjectRef, config: Config): CopyTask {

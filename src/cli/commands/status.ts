@@ -3,7 +3,7 @@ import { queueSection, type Config } from '../../config/schema.js';
 import { ExitCode, UserError } from '../../errors.js';
 import { redactUrl } from '../../log.js';
 import { QueueInspector } from '../../queue/queue-inspector.js';
-import { closeRedis, connectRedis } from '../../queue/redis-client.js';
+import { answerWithin, closeRedis, connectRedis, redisStoppedAnswering } from '../../queue/redis-client.js';
 import { RedisRunStatus } from '../../queue/redis-run-status.js';
 import type { CommonOptions } from '../context.js';
 import { queueSettings, type QueueFlags } from '../queue-options.js';
@@ -16,14 +16,21 @@ export interface StatusCommandOptions extends CommonOptions, QueueFlags {
 
 const defaultFailures = 10;
 
+/**
+ * How long status waits for Redis's answers once connected. Long enough to ride out a Redis
+ * restart or a network blip (the client tries again after 0.5, 1.5, 3, 5 and 7.5 s), short enough
+ * that a person, `watch` or a monitoring script learns within seconds that Redis is away.
+ */
+const answerTimeoutMs = 10_000;
+
 /** Prints the run's counters from Redis: the queue, the live workers, a line a job, the latest failures. */
 export async function statusCommand(options: StatusCommandOptions): Promise<number> {
   const settings = queueSettings(options, await queueConfig(options), 'status');
   const redis = await connectRedis(settings.url);
-  const inspector = new QueueInspector(settings);
+  const inspector = new QueueInspector(redis, settings.prefix);
   try {
     const status = new RedisRunStatus(redis, settings.prefix);
-    const [meta, jobs, workers, counts, failures, throttled] = await Promise.all([
+    const reads = Promise.all([
       status.meta(),
       status.jobs(),
       status.workers(),
@@ -31,6 +38,11 @@ export async function statusCommand(options: StatusCommandOptions): Promise<numb
       status.recentFailures(options.failures ?? defaultFailures),
       status.throttleEvents(),
     ]);
+    const [meta, jobs, workers, counts, failures, throttled] = await answerWithin(reads, answerTimeoutMs, () => {
+      // No goodbye (QUIT) to a Redis that does not answer: the connection is dropped at once.
+      redis.disconnect();
+      return redisStoppedAnswering(settings.url, answerTimeoutMs, ', then run status again');
+    });
     if (options.json === true) {
       const summary = summaryRecord(jobs, false)['summary'] as Record<string, unknown>[];
       const record = {

@@ -1,9 +1,8 @@
-import { Queue } from 'bullmq';
 import { loadConfig } from '../../config/load-config.js';
 import { queueSection, uiSection, type Config } from '../../config/schema.js';
 import { ExitCode, UserError } from '../../errors.js';
 import { createLogger } from '../../log.js';
-import { copyQueueName, bullConnection } from '../../queue/queue-settings.js';
+import { readOnlyQueue } from '../../queue/queue-inspector.js';
 import { closeRedis, connectRedis } from '../../queue/redis-client.js';
 import { redisDashboardSource } from '../../queue/redis-dashboard-source.js';
 import { RedisRunStatus } from '../../queue/redis-run-status.js';
@@ -21,8 +20,12 @@ export async function uiCommand(options: UiCommandOptions): Promise<number> {
   const settings = queueSettings(options, config, 'ui');
   const log = await createLogger({ json: options.json === true, level: 'info' });
   const redis = await connectRedis(settings.url);
-  const queue = new Queue(copyQueueName, { connection: bullConnection(settings), prefix: settings.prefix, skipMetasUpdate: true });
-  const source = redisDashboardSource(new RedisRunStatus(redis, settings.prefix), { onError: (error) => log.warn({ err: error }, 'reading the run from Redis failed; trying again') });
+  const queue = readOnlyQueue(redis, settings.prefix);
+  const source = redisDashboardSource(new RedisRunStatus(redis, settings.prefix), {
+    url: settings.url,
+    onAvailabilityChange: (problem) => (problem === undefined ? log.info('Redis answers again: the dashboard is live') : log.warn(problem.message)),
+    onError: (error) => log.warn({ err: error }, 'reading the run from Redis failed; trying again'),
+  });
   try {
     const dashboard = await startDashboard({
       source,

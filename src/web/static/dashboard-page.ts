@@ -22,6 +22,7 @@ export const dashboardHtml = ({ dryRun }: { dryRun: boolean }): string => `<!doc
   <div class="status" id="status" data-state="connecting"><span class="dot"></span><span id="status-text">connecting…</span></div>
 </header>
 <main>
+  <p class="source-problem" id="source-problem" role="alert" hidden></p>
   <section class="overview" aria-label="totals">
     <div class="tile"><div class="label">Objects done</div><div class="value" id="total-objects">0 / 0</div><div class="hint" id="total-percent">&nbsp;</div></div>
     <div class="tile"><div class="label">${dryRun ? 'Data to copy' : 'Data written'}</div><div class="value" id="total-bytes">0 B</div><div class="hint" id="total-skipped">&nbsp;</div></div>

@@ -18,6 +18,8 @@ export const dashboardScript = String.raw`
   var logEl = document.getElementById('log');
   var statusEl = document.getElementById('status');
   var statusText = document.getElementById('status-text');
+  var problemEl = document.getElementById('source-problem');
+  var mainEl = document.querySelector('main');
 
   var cards = new Map();
   var samples = new Map();
@@ -25,6 +27,8 @@ export const dashboardScript = String.raw`
   var lastJobs = [];
   var lastMessageAt = 0;
   var connected = false;
+  /** Why the server cannot read the run right now (its Redis away), or null. */
+  var unavailable = null;
 
   /** The dashboard's own URL carries ?token=; every call it makes passes it on. */
   function apiUrl(path) {
@@ -277,6 +281,15 @@ export const dashboardScript = String.raw`
     renderFailures(snapshot.failures);
     renderLogs(snapshot.logs, snapshot.full);
     lastMessageAt = Date.now();
+    showProblem(null);
+  }
+
+  /** The server's reason while it cannot read the run: the counts stay, dimmed and called not live. */
+  function showProblem(reason) {
+    unavailable = reason;
+    problemEl.hidden = reason === null;
+    setText(problemEl, reason === null ? '' : reason);
+    if (reason === null) mainEl.removeAttribute('data-stale'); else mainEl.setAttribute('data-stale', '');
     updateStatus();
   }
 
@@ -284,6 +297,7 @@ export const dashboardScript = String.raw`
     var state;
     var text;
     if (!connected) { state = 'reconnecting'; text = 'reconnecting…'; }
+    else if (unavailable !== null) { state = 'unavailable'; text = lastMessageAt > 0 ? 'not live: counts as of ' + clock(lastMessageAt) : 'not live: no counts yet'; }
     else if (Date.now() - lastMessageAt > 5000) { state = 'stale'; text = 'no update for ' + duration((Date.now() - lastMessageAt) / 1000); }
     else if (lastJobs.length > 0 && lastJobs.every(function (job) { return job.state === 'finished'; })) { state = 'finished'; text = 'all jobs finished'; }
     else { state = 'live'; text = 'live · updated ' + clock(lastMessageAt); }
@@ -295,6 +309,7 @@ export const dashboardScript = String.raw`
   events.addEventListener('open', function () { connected = true; updateStatus(); });
   events.addEventListener('error', function () { connected = false; updateStatus(); });
   events.addEventListener('snapshot', function (event) { connected = true; apply(JSON.parse(event.data)); });
+  events.addEventListener('unavailable', function (event) { connected = true; showProblem(JSON.parse(event.data).reason); });
   setInterval(updateStatus, 1000);
 })();
 `;

@@ -25,6 +25,9 @@ body { margin: 0; background: var(--bg); color: var(--text); font: 14px/1.45 sys
 .status[data-state="live"] .dot { background: #35d07f; box-shadow: 0 0 0 3px rgba(53, 208, 127, .25); }
 .status[data-state="finished"] .dot { background: #8c75ff; }
 .status[data-state="stale"] .dot, .status[data-state="reconnecting"] .dot { background: #e5a00d; }
+.status[data-state="unavailable"] .dot { background: #d93f3f; box-shadow: 0 0 0 3px rgba(217, 63, 63, .3); }
+.source-problem { margin: 0; padding: 10px 14px; border: 1px solid rgba(217, 63, 63, .4); border-radius: 8px; background: rgba(217, 63, 63, .1); font-weight: 550; }
+main[data-stale] .overview, main[data-stale] .jobs { opacity: .5; }
 main { max-width: 1280px; margin: 0 auto; padding: 22px 28px 40px; display: grid; gap: 22px; }
 .overview { display: grid; grid-template-columns: repeat(4, minmax(0, 1fr)); gap: 14px; }
 .tile { background: var(--panel); border: 1px solid var(--line); border-radius: 10px; padding: 14px 16px; }
