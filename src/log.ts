@@ -57,3 +57,8 @@ export function redactUrl(raw: string): string {
     return '[unparseable url]';
   }
 }
+
+/** `1 object`, `2 objects`: a count for a message, its noun agreeing with it. */
+export function counted(count: number, noun: string, plural = `${noun}s`): string {
+  return `${count} ${count === 1 ? noun : plural}`;
+}

@@ -1,6 +1,6 @@
 import { KeyIndex } from '../journal/key-index.js';
 import type { InventoryEntry } from '../journal/journal-scope.js';
-import type { Logger } from '../log.js';
+import { counted, type Logger } from '../log.js';
 import type { MastodonDatabase } from '../mastodon/database.js';
 import { mastodonClassPrefixes, parseMastodonKey, type ParsedKey } from '../mastodon/mastodon-key-parser.js';
 import type { JobName } from '../mastodon/object-ref.js';
@@ -63,7 +63,7 @@ export async function findOrphans(dependencies: OrphanDependencies, options: Orp
       cutPoints: cutPointsFromDatabase(database, options.jobs),
     });
     const listed = index.listedCount('source');
-    log.info(`listed ${listed} objects; reading which ones the database references`);
+    log.info(`listed ${counted(listed, 'object')}; reading which ones the database references`);
     for (const job of options.jobs) {
       for await (const batch of referencedObjects(database, job, { batchSize: options.batchSize })) {
         index.addReferenced(batch.refs.map((ref) => ({ job, key: ref.key, ...(ref.alternateKey !== undefined ? { alternateKey: ref.alternateKey } : {}), required: ref.required })));

@@ -1,5 +1,5 @@
 import type { JournalScope, RunKind } from '../journal/journal-scope.js';
-import type { Logger } from '../log.js';
+import { counted, type Logger } from '../log.js';
 import type { MastodonDatabase, RowQuery } from '../mastodon/database.js';
 import type { JobName } from '../mastodon/object-ref.js';
 import { describeStorageError } from '../storage/errors.js';
@@ -46,7 +46,7 @@ export async function takeInventory(
 ): Promise<number | undefined> {
   const prefixes = jobPrefixes(options.jobs).filter((prefix) => options.localOnly !== true || !prefix.startsWith('cache/'));
   const started = Date.now();
-  log.info(`listing ${destination.description} (${prefixes.length} prefixes, in parallel) to skip per-object checks`);
+  log.info(`listing ${destination.description} (${counted(prefixes.length, 'prefix', 'prefixes')}, in parallel) to skip per-object checks`);
   try {
     journal.clearInventory();
     const count = await listPrefixes(destination, prefixes, (entries) => journal.addInventory(entries), {
@@ -55,7 +55,7 @@ export async function takeInventory(
       ...(cutPoints !== undefined ? { cutPoints } : {}),
       onRetry: (error, prefix) => log.warn({ prefix, reason: describeStorageError(error) }, `listing ${prefix} failed; starting it over`),
     });
-    log.info(`the destination holds ${count} objects under the jobs' prefixes (listed in ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    log.info(`the destination holds ${counted(count, 'object')} under the jobs' prefixes (listed in ${((Date.now() - started) / 1000).toFixed(1)} s)`);
     return count;
   } catch (error) {
     // Listing is an optimisation: without it every object is checked with a HEAD, as before.

@@ -1,6 +1,6 @@
 import { UserError } from '../errors.js';
 import type { JournalScope } from '../journal/journal-scope.js';
-import type { Logger } from '../log.js';
+import { counted, type Logger } from '../log.js';
 import type { MastodonDatabase } from '../mastodon/database.js';
 import { runPool } from '../queue/in-process-pool.js';
 import type { ObjectEvent, RunStats } from '../stats/run-stats.js';
@@ -164,7 +164,7 @@ export async function runSync(dependencies: SyncDependencies, options: SyncOptio
       abandoned = true;
       abandon.abort();
       const inFlight = stats.jobs().reduce((sum, counters) => sum + counters.inFlight, 0);
-      log.warn(`abandoning ${inFlight} transfer${inFlight === 1 ? '' : 's'} still in flight after the grace period; the next run copies them`);
+      log.warn(`abandoning ${counted(inFlight, 'transfer')} still in flight after the grace period; the next run copies them`);
       status = 'abandoned';
     }
     // Jobs a stop left unfinished end here, as they stand.

@@ -1,5 +1,5 @@
 import { KeyIndex, type KeyComparison } from '../journal/key-index.js';
-import type { Logger } from '../log.js';
+import { counted, type Logger } from '../log.js';
 import type { MastodonDatabase, RowQuery } from '../mastodon/database.js';
 import type { JobName } from '../mastodon/object-ref.js';
 import type { Storage } from '../storage/storage.js';
@@ -82,12 +82,12 @@ export async function verifyDestination(
     }
     const prefixes = jobPrefixes(options.jobs).filter((prefix) => options.localOnly !== true || !prefix.startsWith('cache/'));
     const listing = { retry: options.retry, parallel: options.parallel ?? 8, cutPoints: cutPointsFromDatabase(database, options.jobs) };
-    log.info(`${index.referencedCount()} keys referenced; listing ${source.description} and ${destination.description} (${prefixes.length} prefixes each)`);
+    log.info(`${counted(index.referencedCount(), 'key')} referenced; listing ${source.description} and ${destination.description} (${counted(prefixes.length, 'prefix', 'prefixes')} each)`);
     const [sourceCount, destinationCount] = await Promise.all([
       listPrefixes(source, prefixes, (entries) => index.addListed('source', entries), listing),
       listPrefixes(destination, prefixes, (entries) => index.addListed('destination', entries), listing),
     ]);
-    log.info(`listed ${sourceCount} objects in the source and ${destinationCount} in the destination`);
+    log.info(`listed ${counted(sourceCount, 'object')} in the source and ${destinationCount} in the destination`);
 
     const counts = new Map<string, VerifyCounts>(options.jobs.map((job) => [job, { job, keys: 0, ok: 0, missing: 0, differs: 0, notInSource: 0, inSource: 0 }]));
     for (const comparison of index.compare()) {

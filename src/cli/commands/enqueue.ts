@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { ExitCode, UserError } from '../../errors.js';
-import { redactUrl, type Logger } from '../../log.js';
+import { counted, redactUrl, type Logger } from '../../log.js';
 import type { MastodonDatabase } from '../../mastodon/database.js';
 import type { JobName, ObjectRef } from '../../mastodon/object-ref.js';
 import { closeRedis, connectRedis } from '../../queue/redis-client.js';
@@ -180,7 +180,7 @@ async function enqueueJob(job: JobName, context: JobContext): Promise<JobReport>
     return { ...report, state: 'partial' };
   }
   await status.finishEnqueue(job);
-  log.info(`${job}: ${report.enqueued} tasks queued from ${report.rows} rows${report.alreadyQueued > 0 ? ` (${report.alreadyQueued} were still queued)` : ''}`);
+  log.info(`${job}: ${counted(report.enqueued, 'task')} queued from ${counted(report.rows, 'row')}${report.alreadyQueued > 0 ? ` (${report.alreadyQueued} were still queued)` : ''}`);
   return report;
 }
 
@@ -245,7 +245,7 @@ async function retryFailed(producer: TaskProducer<CopyTask>, status: RedisRunSta
     }
   }
   const total = [...retried.values()].reduce((sum, count) => sum + count, 0);
-  log.info(`${total} failed task${total === 1 ? '' : 's'} back in the queue`);
+  log.info(`${counted(total, 'failed task')} back in the queue`);
   process.stdout.write(json ? `${JSON.stringify({ retried: Object.fromEntries(retried) })}\n` : `${[...retried].map(([name, count]) => `${name}: ${count} retried`).join('\n') || 'no failed tasks'}\n`);
   return ExitCode.ok;
 }

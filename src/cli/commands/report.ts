@@ -1,3 +1,4 @@
+import { counted } from '../../log.js';
 import { loadDatabaseOnlyConfig } from '../../config/load-config.js';
 import { ExitCode, UserError } from '../../errors.js';
 import type { Journal } from '../../journal/journal.js';
@@ -46,7 +47,7 @@ export async function reportCommand(jobArguments: string[], options: ReportComma
     if (output !== undefined) {
       const written = await writeKeys(output, entries(), format);
       await output.close();
-      if (options.output !== undefined) process.stderr.write(`${written} key${written === 1 ? '' : 's'} (${outcomes.join(', ')}) written to ${options.output}\n`);
+      if (options.output !== undefined) process.stderr.write(`${counted(written, 'key')} (${outcomes.join(', ')}) written to ${options.output}\n`);
     } else if (options.json !== true) {
       let shown = 0;
       let total = 0;

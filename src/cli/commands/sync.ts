@@ -1,3 +1,4 @@
+import { counted } from '../../log.js';
 import { loadConfig } from '../../config/load-config.js';
 import { ExitCode, UserError } from '../../errors.js';
 import type { Journal } from '../../journal/journal.js';
@@ -181,7 +182,7 @@ export async function syncCommand(jobArguments: string[], options: SyncCommandOp
       }
       const jobsRun = stats.jobs();
       const fromJournal = jobsRun.reduce((sum, counters) => sum + (counters.fromJournal ?? 0), 0);
-      if (fromJournal > 0) log.info(`${fromJournal} object${fromJournal === 1 ? '' : 's'} settled by the state file ${stateFile} without a request`);
+      if (fromJournal > 0) log.info(`${counted(fromJournal, 'object')} settled by the state file ${stateFile} without a request`);
       if (stats.throttleEvents > 0) log.warn(`the storages throttled ${stats.throttleEvents} requests; lower [sync] concurrency if this keeps happening`);
       process.stdout.write(options.json === true ? `${JSON.stringify(summaryRecord(jobsRun, dryRun))}\n` : `${summaryTable(jobsRun, dryRun)}\n`);
       // A retry asks only about keys already missing or failed: finding none of them says nothing about [source].

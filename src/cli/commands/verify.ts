@@ -1,3 +1,4 @@
+import { counted } from '../../log.js';
 import { loadCommandConfig, openDatabaseAndStorages, parseJobNames, commandLogger, exitOnInterrupt, type CommonOptions } from '../context.js';
 import { ExitCode, UserError } from '../../errors.js';
 import { resolveJobs } from '../../sync/plan.js';
@@ -52,7 +53,7 @@ export async function verifyCommand(jobArguments: string[], options: VerifyComma
       process.stderr.write(
         problems === 0
           ? `verified: every referenced object the source has is in ${destination.description} with the same size (and MD5 where both ETags are single-part)\n`
-          : `${problems} object${problems === 1 ? '' : 's'} missing or different in ${destination.description}: sync --inventory copies them again\n`,
+          : `${counted(problems, 'object')} missing or different in ${destination.description}: sync --inventory copies them again\n`,
       );
     }
     return problems === 0 ? ExitCode.ok : ExitCode.someObjectsFailed;

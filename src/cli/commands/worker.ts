@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ExitCode, UserError } from '../../errors.js';
-import { redactUrl, type Logger } from '../../log.js';
+import { counted, redactUrl, type Logger } from '../../log.js';
 import { QueueWorker, type RunningTask } from '../../queue/queue-worker.js';
 import { closeRedis, connectRedis } from '../../queue/redis-client.js';
 import { RedisRunStatus, type RunMeta } from '../../queue/redis-run-status.js';
@@ -173,7 +173,7 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<numb
           }, handBackMs);
           void (async () => {
             const handedBack = await worker.release();
-            if (handedBack > 0) log.warn(`${handedBack} task${handedBack === 1 ? '' : 's'} handed back to the queue`);
+            if (handedBack > 0) log.warn(`${counted(handedBack, 'task')} handed back to the queue`);
             await status.workerStopped(workerId).catch(() => undefined);
             // The exit skips the storages' closing below: their abandoned multipart uploads would keep their parts for
             // good (no state file holds their ids), and a directory its temporary files.
@@ -185,7 +185,7 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<numb
         const progress = setInterval(() => {
           const done = totalDone(stats.jobs());
           if (done === lastDone && worker.active === 0) return;
-          log.info(`${done - lastDone} objects done in the last ${progressLogMs / 1000} s (${done} since start, ${formatBytes(totalBytes(stats.jobs()))} copied); ${worker.active} in flight`);
+          log.info(`${counted(done - lastDone, 'object')} done in the last ${progressLogMs / 1000} s (${done} since start, ${formatBytes(totalBytes(stats.jobs()))} copied); ${worker.active} in flight`);
           lastDone = done;
         }, progressLogMs);
 
@@ -195,7 +195,7 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<numb
           void worker.close();
           graceTimer = setTimeout(() => {
             abandoned = true;
-            log.warn(`the grace period is over with ${worker.active} task${worker.active === 1 ? '' : 's'} in flight`);
+            log.warn(`the grace period is over with ${counted(worker.active, 'task')} in flight`);
             handBackAndQuit?.();
           }, graceSeconds * 1000);
           graceTimer.unref();
