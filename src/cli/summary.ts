@@ -1,5 +1,5 @@
 import type { JobCounters } from '../stats/run-stats.js';
-import { formatBytes, formatSeconds } from './format.js';
+import { formatBytes, formatSeconds, textTable } from './format.js';
 
 const columns = ['job', 'rows', 'keys', 'copied', 'skipped', 'missing', 'absent', 'failed', 'bytes', 'seconds'] as const;
 
@@ -35,10 +35,7 @@ export function summaryTable(jobs: JobCounters[], dryRun: boolean): string {
     ]);
   }
   const header = columns.map((name) => (dryRun && name === 'copied' ? 'would copy' : name));
-  const widths = header.map((name, index) => Math.max(name.length, ...rows.map((row) => row[index]!.length)));
-  const line = (cells: readonly string[]): string =>
-    cells.map((cell, index) => (index === 0 ? cell.padEnd(widths[index]!) : cell.padStart(widths[index]!))).join('  ');
-  return [line(header), ...rows.map(line)].join('\n');
+  return textTable(header, rows);
 }
 
 /** The same numbers for machines (`--json`). */

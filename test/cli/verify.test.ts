@@ -63,6 +63,7 @@ describe('verify: every referenced key at the destination, with the source size 
     assert.match(result.stdout, /^job\s+keys\s+ok\s+missing\s+differs\s+not in source$/m);
     assert.match(result.stdout, /^accounts\s+4\s+3\s+0\s+0\s+1$/m);
     assert.match(result.stdout, /^media_attachments\s+2\s+2\s+0\s+0\s+0$/m);
+    assert.match(result.stdout, /^total\s+6\s+5\s+0\s+0\s+1$/m);
     assert.match(result.stderr, /^verified: every referenced object the source has is in s3:\/\/new-media at .* with the same size \(and MD5 where both ETags are single-part\)$/m);
   });
 

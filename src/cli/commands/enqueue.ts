@@ -14,6 +14,7 @@ import { commandLogger, connectDatabase, loadCommandConfig, parseJobNames, type 
 import { describeStorageSection, destinationIdentity, queueSettings, type QueueCommandSettings, type QueueFlags } from '../queue-options.js';
 import { aclFor } from '../runtime-options.js';
 import type { Config } from '../../config/schema.js';
+import { textTable } from '../format.js';
 
 export interface EnqueueCommandOptions extends CommonOptions, QueueFlags {
   limit?: number;
@@ -258,8 +259,5 @@ function enqueueTable(reports: JobReport[]): string {
     const total = (pick: (report: JobReport) => number): string => String(reports.reduce((sum, report) => sum + pick(report), 0));
     rows.push(['total', total((r) => r.rows), total((r) => r.keys), total((r) => r.enqueued), total((r) => r.alreadyQueued), '']);
   }
-  const widths = header.map((name, index) => Math.max(name.length, ...rows.map((row) => row[index]!.length)));
-  const line = (cells: readonly string[]): string =>
-    cells.map((cell, index) => (index === 0 || index === cells.length - 1 ? cell.padEnd(widths[index]!) : cell.padStart(widths[index]!))).join('  ').trimEnd();
-  return [line(header), ...rows.map(line)].join('\n');
+  return textTable(header, rows, [header.length - 1]);
 }

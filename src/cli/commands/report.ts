@@ -5,7 +5,7 @@ import type { Journal } from '../../journal/journal.js';
 import type { JournalOutcome, JournalScope, KeyState, OutcomeCount } from '../../journal/journal-scope.js';
 import { createStorage } from '../../storage/create-storage.js';
 import type { StorageSection, Config } from '../../config/schema.js';
-import { formatBytes } from '../format.js';
+import { formatBytes, textTable } from '../format.js';
 import { parseJobNames, type CommonOptions } from '../context.js';
 import { storageOptions } from '../runtime-options.js';
 import { csvField, lineOutput, type LineOutput } from '../output-file.js';
@@ -132,9 +132,7 @@ export function countsTable(counts: readonly OutcomeCount[]): string {
     });
   }
   if (rows.length === 0) return 'the state file has no outcomes recorded for these jobs yet';
-  const widths = columns.map((name) => Math.max(name.length, ...rows.map((row) => row[name].length)));
-  const line = (cells: readonly string[]): string => cells.map((cell, index) => (index === 0 ? cell.padEnd(widths[index]!) : cell.padStart(widths[index]!))).join('  ');
-  return [line(columns), ...rows.map((row) => line(columns.map((name) => row[name])))].join('\n');
+  return textTable(columns, rows.map((row) => columns.map((name) => row[name])));
 }
 
 function countsRecord(counts: readonly OutcomeCount[], lastRun: ReturnType<JournalScope['runs']>[number] | undefined): Record<string, unknown> {

@@ -4,7 +4,7 @@ import { ExitCode, UserError } from '../../errors.js';
 import { resolveJobs } from '../../sync/plan.js';
 import { verifyDestination, type VerifyCounts, type VerifyProblem } from '../../sync/verify.js';
 import { defaultRetryPolicy } from '../../transfer/retry.js';
-import { formatBytes } from '../format.js';
+import { formatBytes, textTable } from '../format.js';
 import { lineOutput } from '../output-file.js';
 import { emptySourceHint } from '../empty-source.js';
 
@@ -76,8 +76,11 @@ function problemLine(problem: VerifyProblem): string {
 }
 
 function countsTable(counts: readonly VerifyCounts[]): string {
-  const rows = counts.map((job) => [job.job, String(job.keys), String(job.ok), String(job.missing), String(job.differs), String(job.notInSource)]);
-  const widths = columns.map((name, index) => Math.max(name.length, ...rows.map((row) => row[index]!.length)));
-  const line = (cells: readonly string[]): string => cells.map((cell, index) => (index === 0 ? cell.padEnd(widths[index]!) : cell.padStart(widths[index]!))).join('  ');
-  return [line(columns), ...rows.map(line)].join('\n');
+  const row = (name: string, job: Omit<VerifyCounts, 'job' | 'inSource'>): string[] => [name, String(job.keys), String(job.ok), String(job.missing), String(job.differs), String(job.notInSource)];
+  const rows = counts.map((job) => row(job.job, job));
+  if (counts.length > 1) {
+    const total = (pick: (job: VerifyCounts) => number): number => counts.reduce((sum, job) => sum + pick(job), 0);
+    rows.push(row('total', { keys: total((j) => j.keys), ok: total((j) => j.ok), missing: total((j) => j.missing), differs: total((j) => j.differs), notInSource: total((j) => j.notInSource) }));
+  }
+  return textTable(columns, rows);
 }

@@ -15,7 +15,7 @@ import { fatalDestinationFix, isFatalDestinationFailure } from '../../sync/fatal
 import { logOutcome } from '../../sync/log-outcome.js';
 import { isThrottlingError } from '../../transfer/throttling.js';
 import { commandLogger, loadCommandConfig, openStorages, type CommonOptions } from '../context.js';
-import { formatBytes } from '../format.js';
+import { formatBytes, textTable } from '../format.js';
 import { describeStorageSection, destinationIdentity, queueSettings, type QueueFlags } from '../queue-options.js';
 import { boundHeapGrowthForCopying } from '../heap-growth.js';
 
@@ -288,7 +288,5 @@ function workerTable(jobs: JobCounters[]): string {
   if (jobs.length === 0) return 'this worker copied nothing';
   const header = ['job', 'copied', 'skipped', 'missing', 'absent', 'failed', 'bytes'];
   const rows = jobs.map((c) => [c.job, String(c.copied), String(c.skipped), String(c.missing), String(c.absentStyle), String(c.failed), formatBytes(c.bytes)]);
-  const widths = header.map((name, index) => Math.max(name.length, ...rows.map((row) => row[index]!.length)));
-  const line = (cells: readonly string[]): string => cells.map((cell, index) => (index === 0 ? cell.padEnd(widths[index]!) : cell.padStart(widths[index]!))).join('  ');
-  return [line(header), ...rows.map(line)].join('\n');
+  return textTable(header, rows);
 }
