@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { runCli } from '../helpers/cli.js';
 import { createStatusesTable, insertAccount, insertMediaAttachment, insertStatus, utcTimestamp } from '../helpers/postgres.js';
 import { startS3Proxy, type S3Proxy } from '../helpers/s3-proxy.js';
-import { createTestInstance, destinationBucket, jobSummary, type TestInstance } from '../helpers/test-instance.js';
+import { createTestInstance, s3Section, destinationBucket, jobSummary, type TestInstance } from '../helpers/test-instance.js';
 
 /**
  * Mastodon makes the media of an account private when it suspends it (and public again when the
@@ -48,7 +48,7 @@ describe('ACL changes after a copy: suspensions, their lifting, deleted statuses
   before(async () => {
     instance = await createTestInstance();
     proxy = await startS3Proxy(instance.destinationServer.endpoint);
-    config = await instance.writeConfig({ destination: { type: 's3', endpoint: proxy.endpoint, region: 'us-east-1', bucket: destinationBucket, access_key_id: 'S3RVER', secret_access_key: 'S3RVER' } });
+    config = await instance.writeConfig({ destination: s3Section(proxy.endpoint, destinationBucket) });
     await createStatusesTable(instance.database.client);
     await accountWithMedia('alice0000000000a');
     await accountWithMedia('bob0000000000000', { suspended_at: '2024-01-01' });
@@ -106,7 +106,7 @@ describe('ACL changes after a copy: suspensions, their lifting, deleted statuses
 
   test('acl = none: nothing is written again for an ACL', async () => {
     const noAcl = await instance.writeConfig(
-      { destination: { type: 's3', endpoint: proxy.endpoint, region: 'us-east-1', bucket: destinationBucket, access_key_id: 'S3RVER', secret_access_key: 'S3RVER' }, sync: { acl: 'none' } },
+      { destination: s3Section(proxy.endpoint, destinationBucket), sync: { acl: 'none' } },
       'acl-none.ini',
     );
     const start = proxy.requests.length;

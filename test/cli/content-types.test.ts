@@ -9,8 +9,8 @@ import { after, before, describe, test } from 'node:test';
 import { runCli } from '../helpers/cli.js';
 import { insertAccount, insertMediaAttachment } from '../helpers/postgres.js';
 import { startS3Proxy, type S3Proxy } from '../helpers/s3-proxy.js';
-import { createTestBucket, getTestObject, s3rverCredentials } from '../helpers/s3-server.js';
-import { createTestInstance, jobSummary, sourceBucket, type TestInstance } from '../helpers/test-instance.js';
+import { createTestBucket, getTestObject } from '../helpers/s3-server.js';
+import { createTestInstance, jobSummary, s3Section, sourceBucket, type TestInstance } from '../helpers/test-instance.js';
 
 interface Seeded {
   key: string;
@@ -46,15 +46,6 @@ describe('Content-Type of copies whose source type is missing or generic', () =>
   after(async () => {
     await sourceProxy.close();
     await instance.close();
-  });
-
-  const s3Section = (endpoint: string, bucket: string): Record<string, string> => ({
-    type: 's3',
-    endpoint,
-    region: 'us-east-1',
-    bucket,
-    access_key_id: s3rverCredentials.accessKeyId,
-    secret_access_key: s3rverCredentials.secretAccessKey,
   });
 
   /** Syncs with `config`, then checks every copy's bytes and type (through `read`), and that a re-run and verify find nothing amiss. */

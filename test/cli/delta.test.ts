@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { runCli } from '../helpers/cli.js';
 import { insertAccount, insertMediaAttachment, utcTimestamp } from '../helpers/postgres.js';
 import { startS3Proxy, type S3Proxy } from '../helpers/s3-proxy.js';
-import { createTestInstance, jobSummary, sourceBucket, type TestInstance } from '../helpers/test-instance.js';
+import { createTestInstance, s3Section, jobSummary, sourceBucket, type TestInstance } from '../helpers/test-instance.js';
 
 const longAgo = utcTimestamp(new Date('2023-01-01T00:00:00Z'));
 
@@ -46,7 +46,7 @@ describe('delta syncs (--since) and --local-only', () => {
     instance = await createTestInstance();
     proxy = await startS3Proxy(instance.sourceServer.endpoint);
     config = await instance.writeConfig({
-      source: { type: 's3', endpoint: proxy.endpoint, region: 'us-east-1', bucket: sourceBucket, access_key_id: 'S3RVER', secret_access_key: 'S3RVER' },
+      source: s3Section(proxy.endpoint, sourceBucket),
     });
     await insertAccount(instance.database.client, { id: '1' });
   });

@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import { insertAccount, serverSettings } from '../helpers/postgres.js';
 import { startS3Proxy, type Fault, type S3Proxy } from '../helpers/s3-proxy.js';
-import { createTestInstance, destinationBucket, type TestInstance } from '../helpers/test-instance.js';
+import { createTestInstance, s3Section, destinationBucket, type TestInstance } from '../helpers/test-instance.js';
 
 /** A user error: exit 2, one line on stderr naming the problem, no stack, no secret. */
 function assertOneLineError(result: CliResult, pattern: RegExp): void {
@@ -158,7 +158,7 @@ describe('bad input gets one clear line and exit code 2', () => {
   });
 
   test('a missing destination bucket on the server', async () => {
-    const config = await instance.writeConfig({ destination: { type: 's3', endpoint: instance.destinationServer.endpoint, bucket: 'absent-bucket', access_key_id: 'S3RVER', secret_access_key: 'S3RVER-SECRET' } });
+    const config = await instance.writeConfig({ destination: s3Section(instance.destinationServer.endpoint, 'absent-bucket', { secret_access_key: 'S3RVER-SECRET' }) });
     assertOneLineError(await runCli(['sync', '--config', config]), /: \[destination\] bucket "absent-bucket" does not exist at /);
   });
 
@@ -168,7 +168,7 @@ describe('bad input gets one clear line and exit code 2', () => {
   });
 
   test('an unreachable storage endpoint', async () => {
-    const config = await instance.writeConfig({ source: { type: 's3', endpoint: 'http://127.0.0.1:1', bucket: 'old-media', access_key_id: 'S3RVER', secret_access_key: 'S3RVER-SECRET' } });
+    const config = await instance.writeConfig({ source: s3Section('http://127.0.0.1:1', 'old-media', { secret_access_key: 'S3RVER-SECRET' }) });
     assertOneLineError(await runCli(['sync', '--config', config]), /: \[source\] cannot reach http:\/\/127\.0\.0\.1:1 for bucket "old-media"/);
   });
 
@@ -211,7 +211,7 @@ describe('bad input gets one clear line and exit code 2', () => {
   });
 
   test('the same location as source and destination', async () => {
-    const config = await instance.writeConfig({ destination: { type: 's3', endpoint: instance.sourceServer.endpoint, region: 'us-east-1', bucket: 'old-media', access_key_id: 'S3RVER', secret_access_key: 'S3RVER' } });
+    const config = await instance.writeConfig({ destination: s3Section(instance.sourceServer.endpoint, 'old-media') });
     assertOneLineError(await runCli(['sync', '--config', config]), /same location/);
   });
 
@@ -261,7 +261,7 @@ describe("a destination that refuses the run's ACL or storage class stops the ru
   });
 
   const behindProxy = (sync: Record<string, string>, name: string): Promise<string> =>
-    instance.writeConfig({ destination: { type: 's3', endpoint: proxy.endpoint, region: 'us-east-1', bucket: destinationBucket, access_key_id: 'S3RVER', secret_access_key: 'S3RVER' }, sync }, name);
+    instance.writeConfig({ destination: s3Section(proxy.endpoint, destinationBucket), sync }, name);
   /** PUTs whose `header` passes `refused` meet `fault`; everything else reaches s3rver. */
   const refusing = (fault: Fault, header: string, refused: (value: string) => boolean = () => true): void =>
     proxy.setFaults({ choose: (request) => (request.method === 'PUT' && typeof request.headers[header] === 'string' && refused(request.headers[header]) ? fault : undefined) });

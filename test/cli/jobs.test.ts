@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { runCli } from '../helpers/cli.js';
 import { createImportsTable, insertAccount, insertBackup, insertCustomEmoji, insertMediaAttachment, insertPreviewCard, insertPreviewCardProvider, insertRow, insertSiteUpload } from '../helpers/postgres.js';
 import { startS3Proxy, type S3Proxy } from '../helpers/s3-proxy.js';
-import { createTestInstance, destinationBucket, jobSummary, sourceBucket, type TestInstance } from '../helpers/test-instance.js';
+import { createTestInstance, s3Section, destinationBucket, jobSummary, sourceBucket, type TestInstance } from '../helpers/test-instance.js';
 
 /** Every key the fixture rows reference, with the bytes seeded for it. */
 const objects: Record<string, string> = {
@@ -75,7 +75,7 @@ describe('every job, ACLs, and fs storages', () => {
 
   test('S3 to S3: every job copies its keys, with the ACL Mastodon would set', async () => {
     const config = await instance.writeConfig({
-      destination: { type: 's3', endpoint: proxy.endpoint, bucket: destinationBucket, access_key_id: 'S3RVER', secret_access_key: 'S3RVER' },
+      destination: s3Section(proxy.endpoint, destinationBucket),
     });
     const result = await runCli(['sync', '--config', config, '--json']);
     assert.equal(result.code, 0, result.stderr);
@@ -101,7 +101,7 @@ describe('every job, ACLs, and fs storages', () => {
   test('acl = none sends no ACL header at all (R2)', async () => {
     proxy.requests.length = 0;
     const config = await instance.writeConfig({
-      destination: { type: 's3', endpoint: proxy.endpoint, bucket: 'acl-none', access_key_id: 'S3RVER', secret_access_key: 'S3RVER' },
+      destination: s3Section(proxy.endpoint, 'acl-none'),
       sync: { acl: 'none' },
     });
     const { createTestBucket } = await import('../helpers/s3-server.js');
@@ -118,7 +118,7 @@ describe('every job, ACLs, and fs storages', () => {
     try {
       const { createTestBucket, getTestObject } = await import('../helpers/s3-server.js');
       await createTestBucket(instance.source, 'same-server');
-      const sameServer = (bucket: string): Record<string, string> => ({ type: 's3', endpoint: sourceProxy.endpoint, bucket, access_key_id: 'S3RVER', secret_access_key: 'S3RVER' });
+      const sameServer = (bucket: string): Record<string, string> => (s3Section(sourceProxy.endpoint, bucket));
       const config = await instance.writeConfig({ source: sameServer('old-media'), destination: sameServer('same-server') }, 'same-server.ini');
       const result = await runCli(['sync', 'backups', 'custom_emojis', '--config', config, '--json']);
       assert.equal(result.code, 0, result.stderr);
@@ -161,8 +161,8 @@ describe('every job, ACLs, and fs storages', () => {
       sourceProxy.setFaults({ choose: (request) => (request.method === 'GET' && request.path.endsWith(heldKey) ? { until: released } : undefined) });
       const config = await instance.writeConfig(
         {
-          source: { type: 's3', endpoint: sourceProxy.endpoint, bucket: sourceBucket, access_key_id: 'S3RVER', secret_access_key: 'S3RVER' },
-          destination: { type: 's3', endpoint: proxy.endpoint, bucket: 'no-barrier', access_key_id: 'S3RVER', secret_access_key: 'S3RVER' },
+          source: s3Section(sourceProxy.endpoint, sourceBucket),
+          destination: s3Section(proxy.endpoint, 'no-barrier'),
         },
         'no-barrier.ini',
       );
@@ -194,7 +194,7 @@ describe('every job, ACLs, and fs storages', () => {
     const fromDisk = await instance.writeConfig(
       {
         source: { type: 'fs', path: system },
-        destination: { type: 's3', endpoint: instance.destinationServer.endpoint, bucket: 'from-disk', access_key_id: 'S3RVER', secret_access_key: 'S3RVER' },
+        destination: s3Section(instance.destinationServer.endpoint, 'from-disk'),
       },
       'from-disk.ini',
     );

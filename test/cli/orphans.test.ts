@@ -4,7 +4,7 @@ import { runCli, runCliPiped } from '../helpers/cli.js';
 import { createScratchDatabase, insertAccount, insertMediaAttachment, insertPreviewCardProvider, serverSettings } from '../helpers/postgres.js';
 import { startS3Proxy, type S3Proxy } from '../helpers/s3-proxy.js';
 import { listTestKeys, putTestObject } from '../helpers/s3-server.js';
-import { createTestInstance, destinationBucket, sourceBucket, type TestInstance } from '../helpers/test-instance.js';
+import { createTestInstance, s3Section, destinationBucket, sourceBucket, type TestInstance } from '../helpers/test-instance.js';
 
 describe('orphans: objects no row references, Mastodon-shaped keys only, never deleted', () => {
   let instance: TestInstance;
@@ -49,7 +49,7 @@ describe('orphans: objects no row references, Mastodon-shaped keys only, never d
     await insertPreviewCardProvider(db, { id: '7', icon_file_name: 'p1p2p3p4p5p6p7p8.png' });
     for (const key of [...referenced, ...orphans, ...unrecognized]) await instance.seed(key, `bytes of ${key}`);
     config = await instance.writeConfig({
-      source: { type: 's3', endpoint: proxy.endpoint, region: 'us-east-1', bucket: sourceBucket, access_key_id: 'S3RVER', secret_access_key: 'S3RVER' },
+      source: s3Section(proxy.endpoint, sourceBucket),
     });
   });
   after(async () => {

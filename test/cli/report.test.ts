@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { runCli, runCliPiped } from '../helpers/cli.js';
 import { insertAccount } from '../helpers/postgres.js';
 import { startS3Proxy, type S3Proxy } from '../helpers/s3-proxy.js';
-import { createTestInstance, jobSummary, sourceBucket, type TestInstance } from '../helpers/test-instance.js';
+import { createTestInstance, s3Section, jobSummary, sourceBucket, type TestInstance } from '../helpers/test-instance.js';
 
 describe('report and sync --retry-failed', () => {
   let instance: TestInstance;
@@ -25,7 +25,7 @@ describe('report and sync --retry-failed', () => {
     await instance.seed(present, 'present', { contentType: 'image/png' });
     await instance.seed(forbidden, 'forbidden', { contentType: 'image/png' });
     config = await instance.writeConfig({
-      source: { type: 's3', endpoint: proxy.endpoint, region: 'us-east-1', bucket: sourceBucket, access_key_id: 'S3RVER', secret_access_key: 'S3RVER' },
+      source: s3Section(proxy.endpoint, sourceBucket),
     });
     // The source refuses one object, as a bucket policy would.
     proxy.setFaults({ choose: (request) => (request.path.endsWith(forbidden) ? 'forbidden' : undefined) });
@@ -125,7 +125,7 @@ describe('report and sync --retry-failed', () => {
   test('sync --retry-failed for a pair the state file never ran (a [destination] changed since): one clear line, nothing asked', async () => {
     const elsewhere = await instance.writeConfig(
       {
-        source: { type: 's3', endpoint: proxy.endpoint, region: 'us-east-1', bucket: sourceBucket, access_key_id: 'S3RVER', secret_access_key: 'S3RVER' },
+        source: s3Section(proxy.endpoint, sourceBucket),
         destination: { type: 'fs', path: instance.directory },
         sync: { state_path: path.join(path.dirname(config), 'state.sqlite') },
       },

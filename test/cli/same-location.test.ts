@@ -4,8 +4,8 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runCli } from '../helpers/cli.js';
 import { insertAccount } from '../helpers/postgres.js';
-import { listTestKeys, s3rverCredentials } from '../helpers/s3-server.js';
-import { createTestInstance, sourceBucket, type TestInstance } from '../helpers/test-instance.js';
+import { listTestKeys } from '../helpers/s3-server.js';
+import { createTestInstance, s3Section, sourceBucket, type TestInstance } from '../helpers/test-instance.js';
 
 const same = 'mastodon-s3-sync: [source] and [destination] are the same location: point [destination] at the new storage';
 const inside =
@@ -24,15 +24,7 @@ describe('a destination that is the source, however it is spelt, is refused befo
     await instance.close();
   });
 
-  const s3Source = (overrides: Record<string, string> = {}): Record<string, string> => ({
-    type: 's3',
-    endpoint: instance.sourceServer.endpoint,
-    region: 'us-east-1',
-    bucket: sourceBucket,
-    access_key_id: s3rverCredentials.accessKeyId,
-    secret_access_key: s3rverCredentials.secretAccessKey,
-    ...overrides,
-  });
+  const s3Source = (overrides: Record<string, string> = {}): Record<string, string> => s3Section(instance.sourceServer.endpoint, sourceBucket, overrides);
 
   test('the same bucket through another spelling of its endpoint, other credentials or a prefix inside the source', async () => {
     const port = new URL(instance.sourceServer.endpoint).port;

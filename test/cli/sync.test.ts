@@ -4,7 +4,7 @@ import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { insertAccount, insertMediaAttachment } from '../helpers/postgres.js';
 import { runCli, runCliPiped, startCli } from '../helpers/cli.js';
-import { createTestInstance, jobSummary, sourceBucket, type TestInstance } from '../helpers/test-instance.js';
+import { createTestInstance, s3Section, jobSummary, sourceBucket, type TestInstance } from '../helpers/test-instance.js';
 
 const mastodonCacheControl = 'public, max-age=315576000, immutable';
 
@@ -110,7 +110,7 @@ describe('sync accounts and media_attachments from S3 to S3', () => {
 
   test('a [source] that holds none of the referenced objects (a wrong prefix) gets a warning that names what to check', async () => {
     const wrongPrefix = await instance.writeConfig(
-      { source: { type: 's3', endpoint: instance.sourceServer.endpoint, region: 'us-east-1', bucket: sourceBucket, prefix: 'elsewhere', access_key_id: 'S3RVER', secret_access_key: 'S3RVER' } },
+      { source: s3Section(instance.sourceServer.endpoint, sourceBucket, { prefix: 'elsewhere' }) },
       'wrong-prefix.ini',
     );
     const result = await runCli(['sync', 'accounts', '--config', wrongPrefix, '--dry-run', '--no-state', '--json']);
@@ -183,7 +183,7 @@ describe('sync accounts and media_attachments from S3 to S3', () => {
     await once(silent, 'listening');
     try {
       const endpoint = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
-      const hanging = await instance.writeConfig({ source: { type: 's3', endpoint, region: 'us-east-1', bucket: 'old-media', access_key_id: 'S3RVER', secret_access_key: 'S3RVER' } }, 'hanging.ini');
+      const hanging = await instance.writeConfig({ source: s3Section(endpoint, 'old-media') }, 'hanging.ini');
       const sync = startCli(['sync', 'accounts', '--config', hanging, '--no-state', '--grace-period', '2']);
       while (sockets.length === 0) await new Promise((resolve) => setTimeout(resolve, 50));
       // The check is under way; the run's Ctrl-C handler comes once the database is open, a moment later.

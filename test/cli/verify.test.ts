@@ -9,7 +9,7 @@ import { runCli, runCliPiped, startCli } from '../helpers/cli.js';
 import { insertAccount, insertMediaAttachment } from '../helpers/postgres.js';
 import { isCheckListing, startS3Proxy, type S3Proxy } from '../helpers/s3-proxy.js';
 import { putTestObject } from '../helpers/s3-server.js';
-import { createTestInstance, destinationBucket, sourceBucket, type TestInstance } from '../helpers/test-instance.js';
+import { createTestInstance, s3Section, destinationBucket, sourceBucket, type TestInstance } from '../helpers/test-instance.js';
 
 describe('verify: every referenced key at the destination, with the source size and MD5; read-only', () => {
   let instance: TestInstance;
@@ -47,7 +47,7 @@ describe('verify: every referenced key at the destination, with the source size 
       await instance.seed(key, body);
     }
     config = await instance.writeConfig({
-      destination: { type: 's3', endpoint: proxy.endpoint, region: 'us-east-1', bucket: destinationBucket, access_key_id: 'S3RVER', secret_access_key: 'S3RVER' },
+      destination: s3Section(proxy.endpoint, destinationBucket),
     });
     const sync = await runCli(['sync', '--config', config]);
     assert.equal(sync.code, 0, sync.stderr);
@@ -68,12 +68,12 @@ describe('verify: every referenced key at the destination, with the source size 
   });
 
   test('a [source] that holds none of the referenced keys (a wrong prefix) is one line and exit 2, not a pass', async () => {
-    const source = { type: 's3', endpoint: instance.sourceServer.endpoint, region: 'us-east-1', bucket: sourceBucket, prefix: 'elsewhere', access_key_id: 'S3RVER', secret_access_key: 'S3RVER' };
+    const source = s3Section(instance.sourceServer.endpoint, sourceBucket, { prefix: 'elsewhere' });
     // The destination holding every key does not make it a pass; nor does an empty one.
     const emptyDirectory = await mkdtemp(path.join(tmpdir(), 'mss-verify-empty-'));
     try {
       const destinations: Record<string, string>[] = [
-        { type: 's3', endpoint: proxy.endpoint, region: 'us-east-1', bucket: destinationBucket, access_key_id: 'S3RVER', secret_access_key: 'S3RVER' },
+        s3Section(proxy.endpoint, destinationBucket),
         { type: 'fs', path: emptyDirectory },
       ];
       for (const destination of destinations) {

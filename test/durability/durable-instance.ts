@@ -7,8 +7,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { insertMediaAttachment } from '../helpers/postgres.js';
 import { isCheckListing, startS3Proxy, type Fault, type FaultPlan, type RecordedRequest, type S3Proxy } from '../helpers/s3-proxy.js';
-import { s3rverCredentials } from '../helpers/s3-server.js';
-import { createTestInstance, destinationBucket, sourceBucket, type TestInstance } from '../helpers/test-instance.js';
+import { createTestInstance, destinationBucket, s3Section, sourceBucket, type TestInstance } from '../helpers/test-instance.js';
 
 export interface DurableInstance extends TestInstance {
   sourceProxy: S3Proxy;
@@ -61,23 +60,15 @@ export async function createDurableInstance(seed: SeedOptions): Promise<DurableI
   }
   await Promise.all(puts);
 
-  const s3 = (endpoint: string, bucket: string): Record<string, string> => ({
-    type: 's3',
-    endpoint,
-    region: 'us-east-1',
-    bucket,
-    access_key_id: s3rverCredentials.accessKeyId,
-    secret_access_key: s3rverCredentials.secretAccessKey,
-  });
   return {
     ...instance,
     sourceProxy,
     destinationProxy,
     expected,
-    proxiedSource: () => s3(sourceProxy.endpoint, sourceBucket),
-    proxiedDestination: (prefix) => ({ ...s3(destinationProxy.endpoint, destinationBucket), ...(prefix !== undefined ? { prefix } : {}) }),
+    proxiedSource: () => s3Section(sourceProxy.endpoint, sourceBucket),
+    proxiedDestination: (prefix) => ({ ...s3Section(destinationProxy.endpoint, destinationBucket), ...(prefix !== undefined ? { prefix } : {}) }),
     proxiedConfig: (sync = {}, name = 'proxied.ini') =>
-      instance.writeConfig({ source: s3(sourceProxy.endpoint, sourceBucket), destination: s3(destinationProxy.endpoint, destinationBucket), sync: { concurrency: 8, ...sync } }, name),
+      instance.writeConfig({ source: s3Section(sourceProxy.endpoint, sourceBucket), destination: s3Section(destinationProxy.endpoint, destinationBucket), sync: { concurrency: 8, ...sync } }, name),
     async assertDestinationComplete() {
       assert.deepEqual(await instance.destinationKeys(), [...expected.keys()].sort());
       for (const [key, body] of expected) {

@@ -29,6 +29,11 @@ export interface TestInstance {
   close(): Promise<void>;
 }
 
+/** A [source] or [destination] section for an s3rver, or a proxy in front of one; `extra` adds or overrides keys (a prefix, another secret). */
+export function s3Section(endpoint: string, bucket: string, extra: Record<string, string> = {}): Record<string, string> {
+  return { type: 's3', endpoint, region: 'us-east-1', bucket, access_key_id: s3rverCredentials.accessKeyId, secret_access_key: s3rverCredentials.secretAccessKey, ...extra };
+}
+
 export async function createTestInstance(): Promise<TestInstance> {
   const [database, sourceServer, destinationServer, directory] = await Promise.all([
     createScratchDatabase(),
@@ -38,14 +43,6 @@ export async function createTestInstance(): Promise<TestInstance> {
   ]);
   const source = s3ClientFor(sourceServer.endpoint);
   const destination = s3ClientFor(destinationServer.endpoint);
-  const s3Section = (server: S3Server, bucket: string): Record<string, string> => ({
-    type: 's3',
-    endpoint: server.endpoint,
-    region: 'us-east-1',
-    bucket,
-    access_key_id: s3rverCredentials.accessKeyId,
-    secret_access_key: s3rverCredentials.secretAccessKey,
-  });
   return {
     database,
     sourceServer,
@@ -56,8 +53,8 @@ export async function createTestInstance(): Promise<TestInstance> {
     async writeConfig(sections = {}, name = 'config.ini') {
       const all: Record<string, Record<string, string | number | boolean> | null> = {
         database: { url: database.url },
-        source: s3Section(sourceServer, sourceBucket),
-        destination: s3Section(destinationServer, destinationBucket),
+        source: s3Section(sourceServer.endpoint, sourceBucket),
+        destination: s3Section(destinationServer.endpoint, destinationBucket),
         sync: { concurrency: 8 },
         ...sections,
       };

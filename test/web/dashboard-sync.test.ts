@@ -7,7 +7,7 @@ import { launchChromium } from '../helpers/browser.js';
 import { binPath, dashboardUrlOf } from '../helpers/cli.js';
 import { insertMediaAttachment } from '../helpers/postgres.js';
 import { startS3Proxy, type S3Proxy } from '../helpers/s3-proxy.js';
-import { createTestInstance, destinationBucket, type TestInstance } from '../helpers/test-instance.js';
+import { createTestInstance, s3Section, destinationBucket, type TestInstance } from '../helpers/test-instance.js';
 
 const imageCount = 30;
 const brokenKey = 'media_attachments/files/000/000/003/original/ffffffffffffff03.png';
@@ -59,7 +59,7 @@ describe('the dashboard during a real sync', () => {
 
   test('shows the progress reach 100% and the failed key', async () => {
     const config = await instance.writeConfig({
-      destination: { type: 's3', endpoint: proxy.endpoint, bucket: destinationBucket, access_key_id: 'S3RVER', secret_access_key: 'S3RVER' },
+      destination: s3Section(proxy.endpoint, destinationBucket),
       sync: { concurrency: 4 },
     });
     const cli = spawn(process.execPath, [binPath, 'sync', '--config', config, '--json', '--ui', '--ui-port', '0', '--ui-linger'], { stdio: ['ignore', 'pipe', 'pipe'] });
