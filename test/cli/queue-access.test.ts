@@ -4,12 +4,15 @@
  * only the MASTODON_S3_SYNC_QUEUE_* variables the deployment guide sets.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { runCli } from '../helpers/cli.js';
+import { Redis } from 'ioredis';
+import { RedisRunStatus } from '../../src/queue/redis-run-status.js';
+import { dashboardUrlOf, runCli, startCli } from '../helpers/cli.js';
 import { startRedisServer, stopRedisServer, type PrivateRedis } from '../helpers/redis-server.js';
 
 const password = `pw-${randomBytes(6).toString('hex')}`;
@@ -51,6 +54,41 @@ describe('reaching the queue', () => {
         assert.equal(result.stderr.trim(), line, command);
         assert.doesNotMatch(result.stdout + result.stderr, new RegExp(password), command);
       }
+    }
+  });
+
+  test('status and ui need no config file: the MASTODON_S3_SYNC_QUEUE_* and _UI_* variables are enough', async () => {
+    const prefix = `mss-access-${randomBytes(4).toString('hex')}`;
+    const client = new Redis(redis.url);
+    try {
+      const status = new RedisRunStatus(client, prefix);
+      await status.claim({ destinationIdentity: 's3:new-media/', destination: 's3://new-media', source: 's3://media', createdAt: Date.now() });
+      await status.startEnqueue('accounts', 3, false);
+    } finally {
+      await client.quit();
+    }
+    // A folder without private/config.ini, as on an admin's laptop.
+    const env = { MASTODON_S3_SYNC_QUEUE_URL: redis.url, MASTODON_S3_SYNC_QUEUE_PREFIX: prefix };
+    const result = await runCli(['status'], { env, cwd: directory });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, new RegExp(`^queue redis://:\\*\\*\\*@127\\.0\\.0\\.1:${redis.port} \\(prefix ${prefix}\\): 0 waiting`));
+    assert.match(result.stdout, /^run: s3:\/\/media → s3:\/\/new-media, since /m);
+
+    const token = 'laptop-token';
+    const ui = startCli(['ui', '--ui-port', '0'], { env: { ...env, MASTODON_S3_SYNC_UI_TOKEN: token }, cwd: directory });
+    try {
+      const url = await dashboardUrlOf(ui.child);
+      assert.equal((await fetch(new URL('/api/jobs', url))).status, 401, 'the token from MASTODON_S3_SYNC_UI_TOKEN is required');
+      const jobs = (await (await fetch(new URL('/api/jobs', url), { headers: { authorization: `Bearer ${token}` } })).json()) as { jobs: { job: string; rowsTotal: number }[] };
+      assert.deepEqual(
+        jobs.jobs.map(({ job, rowsTotal }) => ({ job, rowsTotal })),
+        [{ job: 'accounts', rowsTotal: 3 }],
+        "the run under MASTODON_S3_SYNC_QUEUE_PREFIX's prefix",
+      );
+    } finally {
+      ui.child.kill('SIGINT');
+      const [code] = (await once(ui.child, 'exit')) as [number | null];
+      assert.equal(code, 0, ui.output().stderr);
     }
   });
 });
