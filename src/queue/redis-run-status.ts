@@ -8,6 +8,8 @@ export interface RunMeta {
   destinationIdentity: string;
   /** The destination as the log shows it. */
   destination: string;
+  /** Bucket and prefix of the source, which every worker must read; absent from runs recorded by versions before it. */
+  sourceIdentity?: string;
   source: string;
   createdAt: number;
 }

@@ -5,8 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, afterEach, before, describe, test } from 'node:test';
 import type { Redis } from 'ioredis';
@@ -478,6 +480,36 @@ describe('enqueue, workers on several processes, status', () => {
     const producer = await runCli(['enqueue', '--config', elsewhere]);
     assert.equal(producer.code, 2, producer.stderr);
     assert.match(producer.stderr, /holds a run to s3:\/\/new-media\/other-.*give this destination its own \[queue\] prefix/);
+  });
+
+  test("a worker or an enqueue reading another [source] than the run's refuses to start, instead of finding every object missing", async () => {
+    const run = await newRun('source');
+    await run.enqueue(['--limit', '2']);
+    // The run's config, but for the source's prefix: a typo in one machine's S3_KEY_PREFIX.
+    const otherSource = path.join(instance.directory, 'source-elsewhere.ini');
+    await writeFile(otherSource, (await readFile(run.direct, 'utf8')).replace('[source]\n', '[source]\nprefix = elsewhere\n'));
+    const source = `s3://old-media at ${instance.sourceServer.endpoint}`;
+    const elsewhere = `s3://old-media/elsewhere at ${instance.sourceServer.endpoint}`;
+    const worker = run.worker(otherSource);
+    const ended = await Promise.race([
+      worker.result,
+      eventually(async () => (await run.status.jobs()).find((counters) => counters.missing > 0) && 'the worker counted objects as missing'),
+    ]);
+    assert.equal(typeof ended, 'object', String(ended));
+    const result = ended as CliResult;
+    assert.equal(result.code, 2, result.stderr);
+    assert.equal(
+      result.stderr.trim(),
+      `mastodon-s3-sync: this worker's [source] is ${elsewhere}, but the queue at ${testRedisUrl} (prefix ${run.settings.prefix}) was filled from ${source}: fix [source] (every machine reads the bucket and prefix enqueue read; only the endpoint, or a directory's path, may differ)`,
+    );
+    const producer = await runCli(['enqueue', '--config', otherSource]);
+    assert.equal(producer.code, 2, producer.stderr);
+    assert.equal(
+      producer.stderr.trim(),
+      `mastodon-s3-sync: the queue at ${testRedisUrl} (prefix ${run.settings.prefix}) holds a run from ${source}, not from ${elsewhere}: fix [source], or give this source its own [queue] prefix`,
+    );
+    const counters = (await run.status.jobs()).find((entry) => entry.job === job);
+    assert.deepEqual([counters?.copied, counters?.missing, counters?.absentStyle, counters?.keys], [0, 0, 0, 4], 'nothing counted; the first enqueue\'s 4 keys still queued');
   });
 
   test('a Redis URL whose database is no number, or one the server lacks, is one line, and nothing is queued in database 0', async () => {

@@ -11,7 +11,7 @@ import { TaskProducer, type QueuedTask } from '../../queue/task-producer.js';
 import { referencedObjects, resolveJobs } from '../../sync/plan.js';
 import type { CopyTask } from '../../transfer/copy-object.js';
 import { commandLogger, connectDatabase, loadCommandConfig, parseJobNames, type CommonOptions } from '../context.js';
-import { describeStorageSection, destinationIdentity, queueSettings, type QueueCommandSettings, type QueueFlags } from '../queue-options.js';
+import { describeStorageSection, queueSettings, storageIdentity, type QueueCommandSettings, type QueueFlags } from '../queue-options.js';
 import { aclFor } from '../runtime-options.js';
 import type { Config } from '../../config/schema.js';
 
@@ -86,8 +86,9 @@ async function enqueueJobs(
   status: RedisRunStatus,
   log: Logger,
 ): Promise<number> {
-  const identity = destinationIdentity(config.destination);
+  const identity = storageIdentity(config.destination);
   const destination = describeStorageSection(config.destination);
+  const source = describeStorageSection(config.source);
   const database = await connectDatabase(config);
   const stop = new AbortController();
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -99,11 +100,18 @@ async function enqueueJobs(
   const reports: JobReport[] = [];
   try {
     const jobs = await resolveJobs(database, requestedJobs);
-    const meta = await status.claim({ destinationIdentity: identity, destination, source: describeStorageSection(config.source), createdAt: Date.now() });
+    const sourceIdentity = storageIdentity(config.source);
+    const meta = await status.claim({ destinationIdentity: identity, destination, sourceIdentity, source, createdAt: Date.now() });
     if (meta.destinationIdentity !== identity) {
       throw new UserError(
         `the queue at ${redactUrl(settings.url)} (prefix ${settings.prefix}) holds a run to ${meta.destination}, not to ${destination}: give this destination its own [queue] prefix`,
         'queue.other-destination',
+      );
+    }
+    if (meta.sourceIdentity !== undefined && meta.sourceIdentity !== sourceIdentity) {
+      throw new UserError(
+        `the queue at ${redactUrl(settings.url)} (prefix ${settings.prefix}) holds a run from ${meta.source}, not from ${source}: fix [source], or give this source its own [queue] prefix`,
+        'queue.other-source',
       );
     }
     log.info({ jobs, queue: redactUrl(settings.url), prefix: settings.prefix }, `queueing ${jobs.join(', ')} for ${destination} in ${redactUrl(settings.url)} (prefix ${settings.prefix})`);
