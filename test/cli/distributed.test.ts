@@ -396,6 +396,14 @@ describe('enqueue, workers on several processes, status', () => {
       return current !== undefined && current.finishedAt !== undefined && current.copied === 2 * rows ? current : undefined;
     });
     assert.equal(counters.failed, 0);
+    // The retry copied it: status no longer lists it among the failures (the missing original stays).
+    const after = await runCli(['status', '--config', run.direct]);
+    assert.equal(after.code, 0, after.stderr);
+    const listed = after.stdout.split('latest failed or missing objects, newest first:\n')[1]?.trimEnd().split('\n') ?? [];
+    assert.deepEqual(
+      listed.map((line) => line.replace(/^ {2}\S+ {2}/, '')),
+      [`missing  ${job}  ${missingKey}  not in source`],
+    );
     // Prometheus's view: the failure stays counted (a counter never goes down), and so does its retry.
     const source = redisDashboardSource(run.status, { url: run.settings.url });
     const dashboard = await startDashboard({ source, port: 0 });
