@@ -278,5 +278,7 @@ function describeIssue(issue: z.core.$ZodIssue, origins: EnvironmentOrigins, gue
     const variable = `${envPrefix}${[section, ...rest].join('_').toUpperCase()}`;
     return `${where} is required: set it in the config file or in ${variable}`;
   }
-  return `${where}: ${issue.message}`;
+  // A value set by a variable is not in the file, where the admin would look for it.
+  const variable = origins.get([section, ...rest].join('.'));
+  return `${where}${variable === undefined ? '' : ` (from ${variable})`}: ${issue.message}`;
 }

@@ -536,7 +536,7 @@ describe('enqueue, workers on several processes, status', () => {
     const inFile = await run.config('bad-database', undefined);
     const result = await runCli(['enqueue', '--config', inFile], { env: { MASTODON_S3_SYNC_QUEUE_URL: `${testRedisUrl}/x1` } });
     assert.equal(result.code, 2, result.stderr);
-    assert.equal(result.stderr.trim(), 'mastodon-s3-sync: [queue] url: must be a Redis URL such as redis://10.0.0.1:6379 (or redis://10.0.0.1:6379/2 for database 2)');
+    assert.equal(result.stderr.trim(), 'mastodon-s3-sync: [queue] url (from MASTODON_S3_SYNC_QUEUE_URL): must be a Redis URL such as redis://10.0.0.1:6379 (or redis://10.0.0.1:6379/2 for database 2)');
     assert.deepEqual(await keysOf(redis, run.settings.prefix), []);
   });
 
