@@ -74,6 +74,14 @@ describe('reaching the queue', () => {
     assert.match(result.stdout, new RegExp(`^queue redis://:\\*\\*\\*@127\\.0\\.0\\.1:${redis.port} \\(prefix ${prefix}\\): 0 waiting`));
     assert.match(result.stdout, /^run: s3:\/\/media → s3:\/\/new-media, since /m);
 
+    // docker-compose.yml's dashboard: on every address, its token from MASTODON_S3_SYNC_UI_TOKEN (empty when unset).
+    const open = await runCli(['ui', '--ui-host', '0.0.0.0', '--ui-port', '0'], { env: { ...env, MASTODON_S3_SYNC_UI_TOKEN: '' }, cwd: directory });
+    assert.equal(open.code, 2, open.stderr);
+    assert.equal(
+      open.stderr,
+      'mastodon-s3-sync: the dashboard would listen on 0.0.0.0, which other machines can reach: pass --ui-token TOKEN, or set [ui] token or MASTODON_S3_SYNC_UI_TOKEN (or listen on 127.0.0.1)\n',
+    );
+
     const token = 'laptop-token';
     const ui = startCli(['ui', '--ui-port', '0'], { env: { ...env, MASTODON_S3_SYNC_UI_TOKEN: token }, cwd: directory });
     try {
