@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -14,6 +14,7 @@ import { Redis } from 'ioredis';
 import { RedisRunStatus } from '../../src/queue/redis-run-status.js';
 import { dashboardUrlOf, runCli, startCli } from '../helpers/cli.js';
 import { startRedisServer, stopRedisServer, type PrivateRedis } from '../helpers/redis-server.js';
+import { eventually } from '../queue/test-redis.js';
 
 const password = `pw-${randomBytes(6).toString('hex')}`;
 
@@ -55,6 +56,25 @@ describe('reaching the queue', () => {
         assert.doesNotMatch(result.stdout + result.stderr, new RegExp(password), command);
       }
     }
+  });
+
+  test('a worker started before enqueue names the queue it waits on, so that a wrong prefix shows', async () => {
+    const prefix = `mss-access-${randomBytes(4).toString('hex')}`;
+    // Storages the worker can check: directories.
+    const [source, destination] = [path.join(directory, 'source'), path.join(directory, 'destination')];
+    await Promise.all([mkdir(source), mkdir(destination)]);
+    const onDisk = path.join(directory, 'on-disk.ini');
+    await writeFile(onDisk, `[database]\nurl = postgres://127.0.0.1:1/none\n\n[source]\ntype = fs\npath = ${source}\n\n[destination]\ntype = fs\npath = ${destination}\n`);
+    const worker = startCli(['worker', '--config', onDisk, '--queue', redis.url], { env: { MASTODON_S3_SYNC_QUEUE_PREFIX: prefix } });
+    try {
+      await eventually(async () => /waiting for enqueue/.test(worker.output().stderr), 15_000, 'the worker to wait');
+    } finally {
+      worker.child.kill('SIGTERM');
+    }
+    const result = await worker.result;
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, new RegExp(`INFO: the queue at redis://:\\*\\*\\*@127\\.0\\.0\\.1:${redis.port} \\(prefix ${prefix}\\) holds no run yet: waiting for enqueue\n`));
+    assert.doesNotMatch(result.stderr, new RegExp(password));
   });
 
   test('status and ui need no config file: the MASTODON_S3_SYNC_QUEUE_* and _UI_* variables are enough', async () => {

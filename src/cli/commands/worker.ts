@@ -79,7 +79,7 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<numb
       await beat();
       const heartbeat = setInterval(() => void beat(), heartbeatMs);
       try {
-        const meta = await runMeta(status, stop.signal, log);
+        const meta = await runMeta(status, `the queue at ${redactUrl(settings.url)} (prefix ${settings.prefix})`, stop.signal, log);
         if (meta === undefined) return ExitCode.ok;
         if (meta.destinationIdentity !== identity) {
           throw new UserError(
@@ -246,13 +246,16 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<numb
   }
 }
 
-/** The run's meta, once `enqueue` has written it; undefined when stopped while waiting. */
-async function runMeta(status: RedisRunStatus, signal: AbortSignal, log: Logger): Promise<RunMeta | undefined> {
+/**
+ * The run's meta, once `enqueue` has written it; undefined when stopped while waiting. The wait names
+ * `queue` (URL and prefix): a worker given another prefix than enqueue's would otherwise idle unnoticed.
+ */
+async function runMeta(status: RedisRunStatus, queue: string, signal: AbortSignal, log: Logger): Promise<RunMeta | undefined> {
   let told = false;
   for (;;) {
     const meta = await status.meta();
     if (meta !== undefined) return meta;
-    if (!told) log.info('the queue holds no run yet: waiting for enqueue');
+    if (!told) log.info(`${queue} holds no run yet: waiting for enqueue`);
     told = true;
     const slept = await sleep(metaPollMs, true, { signal }).catch(() => false);
     if (!slept) return undefined;
