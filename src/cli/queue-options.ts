@@ -38,15 +38,15 @@ export function queueSettings(flags: QueueFlags, config: Pick<Config, 'queue'>, 
 }
 
 /**
- * What makes two configs copy to the same place, for task ids and for the check
- * every worker makes against the run: the bucket and prefix of an S3 destination
- * (not its endpoint, which may differ from machine to machine), or the prefix of
- * an fs one (each machine mounts the directory where it likes).
+ * What makes two machines' storage sections the same place, for task ids (of the destination) and
+ * for the check every worker and enqueue makes against the run: the bucket and prefix of an S3
+ * storage (not its endpoint, which may differ from machine to machine), or the prefix of an fs one
+ * (each machine mounts the directory where it likes).
  */
-export function destinationIdentity(destination: StorageSection): string {
-  if (destination.type === 'fs') return `fs:/${destination.prefix ?? ''}`;
+export function storageIdentity(section: StorageSection): string {
+  if (section.type === 'fs') return `fs:/${section.prefix ?? ''}`;
   // Two spellings of one S3 prefix ('/media' and 'media') lead to the same keys, and so to the same identity.
-  return `s3:${destination.bucket}/${new KeyPrefix(destination.prefix).value.replace(/\/$/, '')}`;
+  return `s3:${section.bucket}/${new KeyPrefix(section.prefix).value.replace(/\/$/, '')}`;
 }
 
 /** A storage section as logs and `status` show it, and as the run's record in Redis keeps it: no credentials, not even in the endpoint. */

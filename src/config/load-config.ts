@@ -4,7 +4,7 @@ import { parse as parseIni } from 'ini';
 import type { z } from 'zod';
 import { UserError } from '../errors.js';
 import { readMastodonEnv } from './mastodon-env.js';
-import { configSchema, databaseOnlyConfigSchema, sectionNames, type Config, type DatabaseOnlyConfig } from './schema.js';
+import { configSchema, databaseOnlyConfigSchema, queueViewConfigSchema, queueSection, sectionNames, uiSection, type Config, type DatabaseOnlyConfig, type QueueViewConfig } from './schema.js';
 
 export const defaultConfigPath = 'private/config.ini';
 export const configPathVariable = 'MASTODON_S3_SYNC_CONFIG';
@@ -41,6 +41,22 @@ export async function loadConfig(sources: ConfigSources = {}): Promise<LoadedCon
 export async function loadDatabaseOnlyConfig(sources: ConfigSources = {}): Promise<LoadedConfig<DatabaseOnlyConfig>> {
   const { sections, path: filePath, origins } = await readConfigSections(sources);
   return { config: parseSections(databaseOnlyConfigSchema, sections, origins), path: filePath };
+}
+
+/**
+ * For commands that only watch the queue (`status`, `ui`): the other sections may be left out, and
+ * with --queue (`queueFlag`) and no config file nor variable at all, the defaults do.
+ */
+export async function loadQueueViewConfig(sources: ConfigSources, queueFlag: string | undefined): Promise<Pick<QueueViewConfig, 'queue' | 'ui'>> {
+  try {
+    const { sections, origins } = await readConfigSections(sources);
+    return parseSections(queueViewConfigSchema, sections, origins);
+  } catch (error) {
+    if (error instanceof UserError && error.code === 'config.missing' && queueFlag !== undefined && sources.configPath === undefined) {
+      return { queue: queueSection.parse({}), ui: uiSection.parse({}) };
+    }
+    throw error;
+  }
 }
 
 async function readConfigSections(
@@ -262,5 +278,7 @@ function describeIssue(issue: z.core.$ZodIssue, origins: EnvironmentOrigins, gue
     const variable = `${envPrefix}${[section, ...rest].join('_').toUpperCase()}`;
     return `${where} is required: set it in the config file or in ${variable}`;
   }
-  return `${where}: ${issue.message}`;
+  // A value set by a variable is not in the file, where the admin would look for it.
+  const variable = origins.get([section, ...rest].join('.'));
+  return `${where}${variable === undefined ? '' : ` (from ${variable})`}: ${issue.message}`;
 }

@@ -39,10 +39,11 @@ export async function connectRedis(url: string): Promise<Redis> {
   } catch (error) {
     client.disconnect();
     const reason = lastError?.message ?? (error instanceof Error ? error.message : String(error));
-    throw new UserError(
-      `cannot reach the queue's Redis at ${redactUrl(url)}: ${reason}; start Redis there, or point --queue (or [queue] url, or MASTODON_S3_SYNC_QUEUE_URL) at the Redis the run uses`,
-      'queue.unreachable',
-    );
+    throw authenticationProblem(url, reason) ??
+      new UserError(
+        `cannot reach the queue's Redis at ${redactUrl(url)}: ${reason}; start Redis there, or point --queue (or [queue] url, or MASTODON_S3_SYNC_QUEUE_URL) at the Redis the run uses`,
+        'queue.unreachable',
+      );
   }
   // ioredis selects the URL's database as it connects, but when the server has no such database it
   // only emits an error and goes on in database 0, where the run's tasks would land unnoticed.
@@ -59,6 +60,20 @@ export async function connectRedis(url: string): Promise<Redis> {
     }
   }
   return client;
+}
+
+/**
+ * A Redis that answered but would not let us in: its fix is the password in the URL, not starting
+ * Redis. WRONGPASS: a wrong password (or user); NOAUTH: none given to a Redis with requirepass.
+ */
+function authenticationProblem(url: string, reason: string): UserError | undefined {
+  const refusal = /^(WRONGPASS|NOAUTH)\b/.exec(reason)?.[1];
+  if (refusal === undefined) return undefined;
+  const problem = refusal === 'WRONGPASS' ? 'refused the password in the URL' : 'wants a password';
+  return new UserError(
+    `the queue's Redis at ${redactUrl(url)} ${problem} (${refusal}): write Redis's password (its requirepass) in the URL, redis://:PASSWORD@HOST:6379, percent-encoding # / @ as %23 %2F %40`,
+    'queue.auth',
+  );
 }
 
 /**

@@ -8,6 +8,8 @@ export interface RunMeta {
   destinationIdentity: string;
   /** The destination as the log shows it. */
   destination: string;
+  /** Bucket and prefix of the source, which every worker must read; absent from runs recorded by versions before it. */
+  sourceIdentity?: string;
   source: string;
   createdAt: number;
 }
@@ -106,6 +108,27 @@ end
 return 1`;
 
 /**
+ * Failed tasks go back to the queue: counts them as retried (HINCRBY failedRetried) and drops their
+ * entries from the latest failures, which would otherwise list as failed an object its retry copies.
+ * KEYS: failures, the job's hash. ARGV: job, then the tasks' keys. Missing objects stay listed.
+ */
+const failuresRetriedScript = `
+local retried = {}
+for i = 2, #ARGV do retried[ARGV[i]] = true end
+redis.call('HINCRBY', KEYS[2], 'failedRetried', #ARGV - 1)
+local kept = {}
+local dropped = 0
+for _, text in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
+  local failure = cjson.decode(text)
+  if failure.outcome == 'failed' and failure.job == ARGV[1] and retried[failure.key] then dropped = dropped + 1 else kept[#kept + 1] = text end
+end
+if dropped > 0 then
+  redis.call('DEL', KEYS[1])
+  for first = 1, #kept, 1000 do redis.call('RPUSH', KEYS[1], unpack(kept, first, math.min(first + 999, #kept))) end
+end
+return dropped`;
+
+/**
  * The run's counters in Redis, under `<prefix>:status:*`, so that every machine
  * (workers, `status`, the dashboard) sees the same numbers: `enqueue` adds rows
  * and keys, each worker adds one outcome an object (HINCRBY on a hash a job),
@@ -199,12 +222,14 @@ export class RedisRunStatus {
   }
 
   /**
-   * Failed tasks went back to the queue: their outcome will be counted again. Counted apart rather
-   * than taken off `failed`, so that every count in Redis only grows (Prometheus reads a counter that
-   * goes down as a restart); `jobs()` gives the failed ones not retried.
+   * The failed tasks of `keys` go back to the queue: their outcome will be counted again. Counted
+   * apart rather than taken off `failed`, so that every count in Redis only grows (Prometheus reads
+   * a counter that goes down as a restart); `jobs()` gives the failed ones not retried. Their entries
+   * leave `recentFailures`. Call it before the tasks go back, so that a retry that fails again at once
+   * keeps its new entry.
    */
-  async failuresRetried(job: string, count: number): Promise<void> {
-    if (count > 0) await this.#redis.hincrby(this.#jobKey(job), 'failedRetried', count);
+  async failuresRetried(job: string, keys: readonly string[]): Promise<void> {
+    if (keys.length > 0) await this.#redis.eval(failuresRetriedScript, 2, `${this.#base}:failures`, this.#jobKey(job), job, ...keys);
   }
 
   // --- the workers -----------------------------------------------------------------------

@@ -15,7 +15,7 @@ export function isLoopbackHost(host: string): boolean {
 export function assertSafeBinding(host: string, token: string | undefined): void {
   if (isLoopbackHost(host) || (token !== undefined && token !== '')) return;
   throw new UserError(
-    `the dashboard would listen on ${host}, which other machines can reach: pass --ui-token TOKEN or set [ui] token (or listen on 127.0.0.1)`,
+    `the dashboard would listen on ${host}, which other machines can reach: pass --ui-token TOKEN, or set [ui] token or MASTODON_S3_SYNC_UI_TOKEN (or listen on 127.0.0.1)`,
     'ui.token-required',
   );
 }

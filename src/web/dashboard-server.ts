@@ -85,7 +85,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     return reply.code(503).header('cache-control', 'no-store').send({ error: error.message });
   });
 
-  const page = dashboardHtml({ dryRun: options.dryRun === true });
+  const page = dashboardHtml({ dryRun: options.dryRun === true, logTail: options.logTail !== undefined });
   app.get('/', async (_request, reply) => {
     return reply
       .type('text/html; charset=utf-8')

@@ -5,8 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, afterEach, before, describe, test } from 'node:test';
 import type { Redis } from 'ioredis';
@@ -19,8 +21,8 @@ import { startDashboard } from '../../src/web/index.js';
 import { runCli, startCli, type CliResult, type RunningCli } from '../helpers/cli.js';
 import { insertMediaAttachment } from '../helpers/postgres.js';
 import { startS3Proxy, type RecordedRequest, type S3Proxy } from '../helpers/s3-proxy.js';
-import { getTestObject, listTestKeys, s3rverCredentials } from '../helpers/s3-server.js';
-import { createTestInstance, destinationBucket, type TestInstance } from '../helpers/test-instance.js';
+import { getTestObject, listTestKeys } from '../helpers/s3-server.js';
+import { createTestInstance, destinationBucket, s3Section, type TestInstance } from '../helpers/test-instance.js';
 import { cleanUp, eventually, keysOf, testQueue, testRedis, testRedisUrl } from '../queue/test-redis.js';
 
 
@@ -124,15 +126,7 @@ describe('enqueue, workers on several processes, status', () => {
     const config = (name: string, endpoint = instance.destinationServer.endpoint): Promise<string> =>
       instance.writeConfig(
         {
-          destination: {
-            type: 's3',
-            endpoint,
-            region: 'us-east-1',
-            bucket: destinationBucket,
-            access_key_id: s3rverCredentials.accessKeyId,
-            secret_access_key: s3rverCredentials.secretAccessKey,
-            prefix: destinationPrefix,
-          },
+          destination: s3Section(endpoint, destinationBucket, { prefix: destinationPrefix }),
           sync: { concurrency: 4, ...options.sync },
           queue: { url: settings.url, prefix: settings.prefix, lock_duration_s: 2, ...options.queue },
         },
@@ -394,6 +388,14 @@ describe('enqueue, workers on several processes, status', () => {
       return current !== undefined && current.finishedAt !== undefined && current.copied === 2 * rows ? current : undefined;
     });
     assert.equal(counters.failed, 0);
+    // The retry copied it: status no longer lists it among the failures (the missing original stays).
+    const after = await runCli(['status', '--config', run.direct]);
+    assert.equal(after.code, 0, after.stderr);
+    const listed = after.stdout.split('latest failed or missing objects, newest first:\n')[1]?.trimEnd().split('\n') ?? [];
+    assert.deepEqual(
+      listed.map((line) => line.replace(/^ {2}\S+ {2}/, '')),
+      [`missing  ${job}  ${missingKey}  not in source`],
+    );
     // Prometheus's view: the failure stays counted (a counter never goes down), and so does its retry.
     const source = redisDashboardSource(run.status, { url: run.settings.url });
     const dashboard = await startDashboard({ source, port: 0 });
@@ -480,6 +482,36 @@ describe('enqueue, workers on several processes, status', () => {
     assert.match(producer.stderr, /holds a run to s3:\/\/new-media\/other-.*give this destination its own \[queue\] prefix/);
   });
 
+  test("a worker or an enqueue reading another [source] than the run's refuses to start, instead of finding every object missing", async () => {
+    const run = await newRun('source');
+    await run.enqueue(['--limit', '2']);
+    // The run's config, but for the source's prefix: a typo in one machine's S3_KEY_PREFIX.
+    const otherSource = path.join(instance.directory, 'source-elsewhere.ini');
+    await writeFile(otherSource, (await readFile(run.direct, 'utf8')).replace('[source]\n', '[source]\nprefix = elsewhere\n'));
+    const source = `s3://old-media at ${instance.sourceServer.endpoint}`;
+    const elsewhere = `s3://old-media/elsewhere at ${instance.sourceServer.endpoint}`;
+    const worker = run.worker(otherSource);
+    const ended = await Promise.race([
+      worker.result,
+      eventually(async () => (await run.status.jobs()).find((counters) => counters.missing > 0) && 'the worker counted objects as missing'),
+    ]);
+    assert.equal(typeof ended, 'object', String(ended));
+    const result = ended as CliResult;
+    assert.equal(result.code, 2, result.stderr);
+    assert.equal(
+      result.stderr.trim(),
+      `mastodon-s3-sync: this worker's [source] is ${elsewhere}, but the queue at ${testRedisUrl} (prefix ${run.settings.prefix}) was filled from ${source}: fix [source] (every machine reads the bucket and prefix enqueue read; only the endpoint, or a directory's path, may differ)`,
+    );
+    const producer = await runCli(['enqueue', '--config', otherSource]);
+    assert.equal(producer.code, 2, producer.stderr);
+    assert.equal(
+      producer.stderr.trim(),
+      `mastodon-s3-sync: the queue at ${testRedisUrl} (prefix ${run.settings.prefix}) holds a run from ${source}, not from ${elsewhere}: fix [source], or give this source its own [queue] prefix`,
+    );
+    const counters = (await run.status.jobs()).find((entry) => entry.job === job);
+    assert.deepEqual([counters?.copied, counters?.missing, counters?.absentStyle, counters?.keys], [0, 0, 0, 4], 'nothing counted; the first enqueue\'s 4 keys still queued');
+  });
+
   test('a Redis URL whose database is no number, or one the server lacks, is one line, and nothing is queued in database 0', async () => {
     const run = await newRun('database-index');
     for (const [url, message] of [
@@ -496,7 +528,7 @@ describe('enqueue, workers on several processes, status', () => {
     const inFile = await run.config('bad-database', undefined);
     const result = await runCli(['enqueue', '--config', inFile], { env: { MASTODON_S3_SYNC_QUEUE_URL: `${testRedisUrl}/x1` } });
     assert.equal(result.code, 2, result.stderr);
-    assert.equal(result.stderr.trim(), 'mastodon-s3-sync: [queue] url: must be a Redis URL such as redis://10.0.0.1:6379 (or redis://10.0.0.1:6379/2 for database 2)');
+    assert.equal(result.stderr.trim(), 'mastodon-s3-sync: [queue] url (from MASTODON_S3_SYNC_QUEUE_URL): must be a Redis URL such as redis://10.0.0.1:6379 (or redis://10.0.0.1:6379/2 for database 2)');
     assert.deepEqual(await keysOf(redis, run.settings.prefix), []);
   });
 

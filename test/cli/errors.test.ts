@@ -41,6 +41,16 @@ describe('bad input gets one clear line and exit code 2', () => {
     assertOneLineError(result, /environment variable MASTODON_S3_SYNC_SYNC_CONCURENCY sets an unknown \[sync\] key: unset it or fix its spelling/);
   });
 
+  test('a bad value set by an environment variable names the variable, which the file does not show', async () => {
+    const config = await instance.writeConfig();
+    const result = await runCli(['status', '--config', config], { env: { MASTODON_S3_SYNC_QUEUE_URL: 'http://10.0.0.1:6379' } });
+    assert.equal(result.code, 2, result.stderr);
+    assert.equal(
+      result.stderr,
+      'mastodon-s3-sync: [queue] url (from MASTODON_S3_SYNC_QUEUE_URL): must be a Redis URL such as redis://10.0.0.1:6379 (or redis://10.0.0.1:6379/2 for database 2)\n',
+    );
+  });
+
   test('a misspelled section is one line that suggests the section it misses', async () => {
     const config = await instance.writeConfig({ destination: null, destinaton: { type: 'fs', path: instance.directory } });
     assertOneLineError(

@@ -60,7 +60,14 @@ test('counters add up across producers and workers, and a job finishes when ever
   assert.ok(job?.finishedAt !== undefined, 'every key has its outcome');
   assert.equal((await status.enqueueProgress('accounts')).finishedAt !== undefined, true);
 
-  await status.failuresRetried('accounts', 1);
+  await status.record({ job: 'emojis', key: 'd', outcome: 'missing', bytes: 0, reason: 'not in source' });
+  await status.record({ job: 'emojis', key: 'd', outcome: 'failed', bytes: 0, reason: 'AccessDenied' });
+  await status.failuresRetried('accounts', ['d']);
+  assert.deepEqual(
+    (await status.recentFailures(10)).map((failure) => `${failure.job} ${failure.key} ${failure.outcome}`),
+    ['emojis d failed', 'emojis d missing'],
+    "the retried task's failure leaves the list; another job's stays",
+  );
   [job] = await status.jobs();
   assert.equal(job?.failed, 0);
   assert.equal(job?.finishedAt, undefined, 'a retried task is pending again');
@@ -212,7 +219,7 @@ test('enqueue --retry-failed lowers the failed count the dashboard shows, never 
     let now = await read();
     assert.deepEqual([now.failedTotal, now.failedNow, now.copiedNow], [2, 2, 1]);
     // What `enqueue --retry-failed` records as it puts both tasks back in the queue.
-    await status.failuresRetried('accounts', 2);
+    await status.failuresRetried('accounts', ['b', 'c']);
     now = await read();
     assert.equal(now.failedTotal, 2, 'a counter Prometheus scraped must never go down');
     assert.equal(now.failedNow, 0, 'the dashboard counts the retried tasks as pending again');

@@ -11,7 +11,7 @@ import { TaskProducer, type QueuedTask } from '../../queue/task-producer.js';
 import { referencedObjects, resolveJobs } from '../../sync/plan.js';
 import type { CopyTask } from '../../transfer/copy-object.js';
 import { commandLogger, connectDatabase, loadCommandConfig, parseJobNames, type CommonOptions } from '../context.js';
-import { describeStorageSection, destinationIdentity, queueSettings, type QueueCommandSettings, type QueueFlags } from '../queue-options.js';
+import { describeStorageSection, queueSettings, storageIdentity, type QueueCommandSettings, type QueueFlags } from '../queue-options.js';
 import { aclFor } from '../runtime-options.js';
 import type { Config } from '../../config/schema.js';
 import { textTable } from '../format.js';
@@ -87,8 +87,9 @@ async function enqueueJobs(
   status: RedisRunStatus,
   log: Logger,
 ): Promise<number> {
-  const identity = destinationIdentity(config.destination);
+  const identity = storageIdentity(config.destination);
   const destination = describeStorageSection(config.destination);
+  const source = describeStorageSection(config.source);
   const database = await connectDatabase(config);
   const stop = new AbortController();
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -100,11 +101,18 @@ async function enqueueJobs(
   const reports: JobReport[] = [];
   try {
     const jobs = await resolveJobs(database, requestedJobs);
-    const meta = await status.claim({ destinationIdentity: identity, destination, source: describeStorageSection(config.source), createdAt: Date.now() });
+    const sourceIdentity = storageIdentity(config.source);
+    const meta = await status.claim({ destinationIdentity: identity, destination, sourceIdentity, source, createdAt: Date.now() });
     if (meta.destinationIdentity !== identity) {
       throw new UserError(
         `the queue at ${redactUrl(settings.url)} (prefix ${settings.prefix}) holds a run to ${meta.destination}, not to ${destination}: give this destination its own [queue] prefix`,
         'queue.other-destination',
+      );
+    }
+    if (meta.sourceIdentity !== undefined && meta.sourceIdentity !== sourceIdentity) {
+      throw new UserError(
+        `the queue at ${redactUrl(settings.url)} (prefix ${settings.prefix}) holds a run from ${meta.source}, not from ${source}: fix [source], or give this source its own [queue] prefix`,
+        'queue.other-source',
       );
     }
     log.info({ jobs, queue: redactUrl(settings.url), prefix: settings.prefix }, `queueing ${jobs.join(', ')} for ${destination} in ${redactUrl(settings.url)} (prefix ${settings.prefix})`);
@@ -220,7 +228,7 @@ function copyTask(ref: ObjectRef, config: Config): CopyTask {
   };
 }
 
-/** Puts failed tasks back in the queue (of the named jobs, or all), and takes them off the failed counts. */
+/** Puts failed tasks back in the queue (of the named jobs, or all), taking them off the failed counts and the latest failures. */
 async function retryFailed(producer: TaskProducer<CopyTask>, status: RedisRunStatus, jobs: JobName[], log: Logger, json: boolean): Promise<number> {
   const wanted = (name: string): boolean => jobs.length === 0 || (jobs as string[]).includes(name);
   // Tasks failing again while this runs land at the front of the set: stop after as many as there were.
@@ -230,25 +238,26 @@ async function retryFailed(producer: TaskProducer<CopyTask>, status: RedisRunSta
   while (budget > 0) {
     const page = await producer.queue.getJobs(['failed'], skipped, skipped + 499);
     if (page.length === 0) break;
-    const pageCounts = new Map<string, number>();
-    for (const job of page) {
-      budget -= 1;
-      if (!wanted(job.name)) {
-        skipped += 1;
-        continue;
-      }
-      await job.retry('failed');
-      pageCounts.set(job.name, (pageCounts.get(job.name) ?? 0) + 1);
-    }
-    for (const [name, count] of pageCounts) {
-      await status.failuresRetried(name, count);
-      retried.set(name, (retried.get(name) ?? 0) + count);
+    budget -= page.length;
+    const chosen = page.filter((task) => wanted(task.name));
+    skipped += page.length - chosen.length;
+    for (const name of new Set(chosen.map((task) => task.name))) {
+      const tasks = chosen.filter((task) => task.name === name);
+      await status.failuresRetried(name, tasks.map(failedKey));
+      for (const task of tasks) await task.retry('failed');
+      retried.set(name, (retried.get(name) ?? 0) + tasks.length);
     }
   }
   const total = [...retried.values()].reduce((sum, count) => sum + count, 0);
   log.info(`${counted(total, 'failed task')} back in the queue`);
   process.stdout.write(json ? `${JSON.stringify({ retried: Object.fromEntries(retried) })}\n` : `${[...retried].map(([name, count]) => `${name}: ${count} retried`).join('\n') || 'no failed tasks'}\n`);
   return ExitCode.ok;
+}
+
+/** The key a failed task's entry in the latest failures names: its object's, or its id when it was no copy task. */
+function failedKey(task: { id?: string | undefined; data: unknown }): string {
+  const key = typeof task.data === 'object' && task.data !== null ? (task.data as Record<string, unknown>)['key'] : undefined;
+  return typeof key === 'string' ? key : (task.id ?? '');
 }
 
 /** The closing table: one line a job, plus a total. */

@@ -1,6 +1,5 @@
-import { loadConfig } from '../../config/load-config.js';
-import { queueSection, type Config } from '../../config/schema.js';
-import { ExitCode, UserError } from '../../errors.js';
+import { loadQueueViewConfig } from '../../config/load-config.js';
+import { ExitCode } from '../../errors.js';
 import { redactUrl } from '../../log.js';
 import { QueueInspector } from '../../queue/queue-inspector.js';
 import { answerWithin, closeRedis, connectRedis, redisStoppedAnswering } from '../../queue/redis-client.js';
@@ -25,7 +24,7 @@ const answerTimeoutMs = 10_000;
 
 /** Prints the run's counters from Redis: the queue, the live workers, a line a job, the latest failures. */
 export async function statusCommand(options: StatusCommandOptions): Promise<number> {
-  const settings = queueSettings(options, await queueConfig(options), 'status');
+  const settings = queueSettings(options, await loadQueueViewConfig({ configPath: options.config, mastodonEnvPath: options.mastodonEnv }, options.queue), 'status');
   const redis = await connectRedis(settings.url);
   const inspector = new QueueInspector(redis, settings.prefix);
   try {
@@ -82,17 +81,5 @@ export async function statusCommand(options: StatusCommandOptions): Promise<numb
   } finally {
     await inspector.close();
     await closeRedis(redis);
-  }
-}
-
-/** `status` needs only [queue]: with --queue and no config file at all, the defaults do. */
-async function queueConfig(options: StatusCommandOptions): Promise<Pick<Config, 'queue'>> {
-  try {
-    return (await loadConfig({ configPath: options.config, mastodonEnvPath: options.mastodonEnv })).config;
-  } catch (error) {
-    if (error instanceof UserError && error.code === 'config.missing' && options.queue !== undefined && options.config === undefined) {
-      return { queue: queueSection.parse({}) };
-    }
-    throw error;
   }
 }

@@ -1,6 +1,5 @@
-import { loadConfig } from '../../config/load-config.js';
-import { queueSection, uiSection, type Config } from '../../config/schema.js';
-import { ExitCode, UserError } from '../../errors.js';
+import { loadQueueViewConfig } from '../../config/load-config.js';
+import { ExitCode } from '../../errors.js';
 import { createLogger } from '../../log.js';
 import { readOnlyQueue } from '../../queue/queue-inspector.js';
 import { closeRedis, connectRedis } from '../../queue/redis-client.js';
@@ -16,7 +15,7 @@ export interface UiCommandOptions extends CommonOptions, QueueFlags, Omit<Dashbo
 
 /** The dashboard of a run driven by Redis workers, with bull-board at /queues, until Ctrl-C. */
 export async function uiCommand(options: UiCommandOptions): Promise<number> {
-  const config = await uiConfig(options);
+  const config = await loadQueueViewConfig({ configPath: options.config, mastodonEnvPath: options.mastodonEnv }, options.queue);
   const settings = queueSettings(options, config, 'ui');
   const log = await createLogger({ json: options.json === true, level: 'info' });
   const redis = await connectRedis(settings.url);
@@ -48,17 +47,5 @@ export async function uiCommand(options: UiCommandOptions): Promise<number> {
     source.close();
     await queue.close();
     await closeRedis(redis);
-  }
-}
-
-/** The dashboard needs [queue] and [ui] only; with --queue and no config file, defaults do. */
-async function uiConfig(options: UiCommandOptions): Promise<Pick<Config, 'queue' | 'ui'>> {
-  try {
-    return (await loadConfig({ configPath: options.config, mastodonEnvPath: options.mastodonEnv })).config;
-  } catch (error) {
-    if (error instanceof UserError && error.code === 'config.missing' && options.queue !== undefined && options.config === undefined) {
-      return { queue: queueSection.parse({}), ui: uiSection.parse({}) };
-    }
-    throw error;
   }
 }

@@ -16,7 +16,7 @@ import { logOutcome } from '../../sync/log-outcome.js';
 import { isThrottlingError } from '../../transfer/throttling.js';
 import { commandLogger, loadCommandConfig, openStorages, type CommonOptions } from '../context.js';
 import { formatBytes, textTable } from '../format.js';
-import { describeStorageSection, destinationIdentity, queueSettings, type QueueFlags } from '../queue-options.js';
+import { describeStorageSection, queueSettings, storageIdentity, type QueueFlags } from '../queue-options.js';
 import { boundHeapGrowthForCopying } from '../heap-growth.js';
 
 export interface WorkerCommandOptions extends CommonOptions, QueueFlags {
@@ -47,7 +47,7 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<numb
   const concurrency = options.concurrency ?? config.sync.concurrency;
   const graceSeconds = options.gracePeriod ?? defaultWorkerGraceSeconds;
   const workerId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
-  const identity = destinationIdentity(config.destination);
+  const identity = storageIdentity(config.destination);
   const destinationText = describeStorageSection(config.destination);
 
   const redis = await connectRedis(settings.url);
@@ -79,12 +79,19 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<numb
       await beat();
       const heartbeat = setInterval(() => void beat(), heartbeatMs);
       try {
-        const meta = await runMeta(status, stop.signal, log);
+        const meta = await runMeta(status, `the queue at ${redactUrl(settings.url)} (prefix ${settings.prefix})`, stop.signal, log);
         if (meta === undefined) return ExitCode.ok;
         if (meta.destinationIdentity !== identity) {
           throw new UserError(
             `this worker's [destination] is ${destinationText}, but the queue at ${redactUrl(settings.url)} (prefix ${settings.prefix}) was filled for ${meta.destination}: fix the config, or point --queue / [queue] prefix at this destination's run`,
             'queue.other-destination',
+          );
+        }
+        // A worker reading elsewhere would find every object missing, an outcome no retry-failed takes back.
+        if (meta.sourceIdentity !== undefined && meta.sourceIdentity !== storageIdentity(config.source)) {
+          throw new UserError(
+            `this worker's [source] is ${describeStorageSection(config.source)}, but the queue at ${redactUrl(settings.url)} (prefix ${settings.prefix}) was filled from ${meta.source}: fix [source] (every machine reads the bucket and prefix enqueue read; only the endpoint, or a directory's path, may differ)`,
+            'queue.other-source',
           );
         }
 
@@ -239,13 +246,16 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<numb
   }
 }
 
-/** The run's meta, once `enqueue` has written it; undefined when stopped while waiting. */
-async function runMeta(status: RedisRunStatus, signal: AbortSignal, log: Logger): Promise<RunMeta | undefined> {
+/**
+ * The run's meta, once `enqueue` has written it; undefined when stopped while waiting. The wait names
+ * `queue` (URL and prefix): a worker given another prefix than enqueue's would otherwise idle unnoticed.
+ */
+async function runMeta(status: RedisRunStatus, queue: string, signal: AbortSignal, log: Logger): Promise<RunMeta | undefined> {
   let told = false;
   for (;;) {
     const meta = await status.meta();
     if (meta !== undefined) return meta;
-    if (!told) log.info('the queue holds no run yet: waiting for enqueue');
+    if (!told) log.info(`${queue} holds no run yet: waiting for enqueue`);
     told = true;
     const slept = await sleep(metaPollMs, true, { signal }).catch(() => false);
     if (!slept) return undefined;

@@ -5,9 +5,10 @@ import { dashboardStyle } from './dashboard-style.js';
 /**
  * The dashboard: one self-contained HTML response. It is a TypeScript module rather than an .html
  * file so that `tsc` carries it into dist/ and nothing has to be found on disk at run time. A dry
- * run's page says so, and counts what would be copied rather than what was written.
+ * run's page says so, and counts what would be copied rather than what was written. Without a log
+ * tail (`ui --queue`: the workers log on their machines) the log panel says where the lines are.
  */
-export const dashboardHtml = ({ dryRun }: { dryRun: boolean }): string => `<!doctype html>
+export const dashboardHtml = ({ dryRun, logTail }: { dryRun: boolean; logTail: boolean }): string => `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -40,7 +41,7 @@ export const dashboardHtml = ({ dryRun }: { dryRun: boolean }): string => `<!doc
   </section>
   <section class="panel" aria-label="log">
     <h2>Log <small>last lines</small></h2>
-    <p class="empty" id="log-empty">No log line yet.</p>
+    <p class="empty" id="log-empty">${logTail ? 'No log line yet.' : "Each worker logs on its own machine; the counts and the latest failures above are the whole run's."}</p>
     <div class="log" id="log"></div>
   </section>
 </main>
