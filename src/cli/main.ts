@@ -32,7 +32,7 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--ui', 'serve the web dashboard while the run lasts (default http://127.0.0.1:5555)')
     .option('--ui-host <host>', 'dashboard address (default: [ui] host, 127.0.0.1); any other than loopback needs a token')
     .option('--ui-port <port>', 'dashboard port (default: [ui] port, 5555)', parsePort)
-    .option('--ui-token <token>', 'require this bearer token for the dashboard (default: [ui] token)')
+    .option('--ui-token <token>', 'require this bearer token for the dashboard (default: [ui] token or MASTODON_S3_SYNC_UI_TOKEN, which ps does not show)')
     .option('--ui-linger', 'keep the dashboard up after the run until Ctrl-C')
     .option('--state <path>', 'the state file (journal) (default: [sync] state_path, else state.sqlite beside the config file)')
     .option('--no-state', 'keep no state: check every object against both storages')
@@ -81,7 +81,7 @@ function buildProgram(setExitCode: (code: number) => void): Command {
       setExitCode(await orphansCommand(options));
     });
 
-  const queueOption = (): Option => new Option('--queue <url>', 'the queue\'s Redis, e.g. redis://10.0.0.1:6379 (default: [queue] url)').argParser(parseQueueUrl);
+  const queueOption = (): Option => new Option('--queue <url>', 'the queue\'s Redis, e.g. redis://10.0.0.1:6379 (default: [queue] url or MASTODON_S3_SYNC_QUEUE_URL)').argParser(parseQueueUrl);
 
   commonOptions(program.command('enqueue'))
     .description('put a copy task for every key the jobs reference in the Redis queue, for workers on any machine (resumes where it stopped)')
@@ -120,7 +120,7 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .addOption(queueOption())
     .option('--ui-host <host>', 'dashboard address (default: [ui] host, 127.0.0.1); any other than loopback needs a token')
     .option('--ui-port <port>', 'dashboard port (default: [ui] port, 5555)', parsePort)
-    .option('--ui-token <token>', 'require this bearer token (default: [ui] token)')
+    .option('--ui-token <token>', 'require this bearer token (default: [ui] token or MASTODON_S3_SYNC_UI_TOKEN, which ps does not show)')
     .action(async (options) => {
       const { uiCommand } = await import('./commands/ui.js');
       setExitCode(await uiCommand(options));

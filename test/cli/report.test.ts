@@ -3,7 +3,7 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runCli, runCliPiped } from '../helpers/cli.js';
-import { insertAccount } from '../helpers/postgres.js';
+import { insertAccount, insertCustomEmoji, insertMediaAttachment } from '../helpers/postgres.js';
 import { startS3Proxy, type S3Proxy } from '../helpers/s3-proxy.js';
 import { createTestInstance, s3Section, jobSummary, sourceBucket, type TestInstance } from '../helpers/test-instance.js';
 
@@ -155,5 +155,18 @@ describe('report and sync --retry-failed', () => {
       );
       await assert.rejects(stat(mistyped), { code: 'ENOENT' });
     }
+  });
+
+  test('jobs come in the order sync runs and prints them, not alphabetically', async () => {
+    const db = instance.database.client;
+    await insertMediaAttachment(db, { id: '20', file_file_name: 'media1media1media.jpeg', file_content_type: 'image/jpeg' });
+    await insertCustomEmoji(db, { id: 42, image_file_name: 'e1e2e3e4e5e6e7e8.gif', image_content_type: 'image/gif' });
+    const sync = await runCli(['sync', 'custom_emojis', 'media_attachments', '--config', config]);
+    assert.equal(sync.code, 0, sync.stderr);
+    const report = await runCli(['report', '--config', config]);
+    assert.equal(report.code, 0, report.stderr);
+    const lines = report.stdout.split('\n');
+    const tableJobs = lines.slice(1, lines.findIndex((line) => line.startsWith('total')) + 1).map((line) => line.split(/\s+/)[0]);
+    assert.deepEqual(tableJobs, ['accounts', 'media_attachments', 'custom_emojis', 'total']);
   });
 });

@@ -3,6 +3,7 @@ import { loadDatabaseOnlyConfig } from '../../config/load-config.js';
 import { ExitCode, UserError } from '../../errors.js';
 import type { Journal } from '../../journal/journal.js';
 import type { JournalOutcome, JournalScope, KeyState, OutcomeCount } from '../../journal/journal-scope.js';
+import { jobNames } from '../../mastodon/object-ref.js';
 import { createStorage } from '../../storage/create-storage.js';
 import type { StorageSection, Config } from '../../config/schema.js';
 import { formatBytes, textTable } from '../format.js';
@@ -98,13 +99,19 @@ type Row = Record<(typeof columns)[number], string>;
 
 function countsRows(counts: readonly OutcomeCount[]): Map<string, Record<JournalOutcome | 'bytes', number>> {
   const byJob = new Map<string, Record<JournalOutcome | 'bytes', number>>();
-  for (const count of counts) {
+  // In the order sync runs and prints the jobs, not the state file's alphabetical one.
+  const inJobOrder = [...counts].sort((a, b) => jobOrder(a.job) - jobOrder(b.job));
+  for (const count of inJobOrder) {
     let row = byJob.get(count.job);
     if (row === undefined) byJob.set(count.job, (row = { copied: 0, skipped: 0, missing: 0, 'absent-style': 0, failed: 0, bytes: 0 }));
     row[count.outcome] += count.objects;
     if (count.outcome === 'copied' || count.outcome === 'skipped') row.bytes += count.bytes;
   }
   return byJob;
+}
+
+function jobOrder(job: string): number {
+  return (jobNames as readonly string[]).indexOf(job);
 }
 
 /** One line a job, plus a total, as `sync` prints its summary. */
