@@ -15,6 +15,7 @@ import { describeStorageSection, queueSettings, storageIdentity, type QueueComma
 import { aclFor } from '../runtime-options.js';
 import type { Config } from '../../config/schema.js';
 import { textTable } from '../format.js';
+import { failureKey } from '../queued-copy-task.js';
 
 export interface EnqueueCommandOptions extends CommonOptions, QueueFlags {
   limit?: number;
@@ -243,7 +244,7 @@ async function retryFailed(producer: TaskProducer<CopyTask>, status: RedisRunSta
     skipped += page.length - chosen.length;
     for (const name of new Set(chosen.map((task) => task.name))) {
       const tasks = chosen.filter((task) => task.name === name);
-      await status.failuresRetried(name, tasks.map(failedKey));
+      await status.failuresRetried(name, tasks.map(failureKey));
       for (const task of tasks) await task.retry('failed');
       retried.set(name, (retried.get(name) ?? 0) + tasks.length);
     }
@@ -252,12 +253,6 @@ async function retryFailed(producer: TaskProducer<CopyTask>, status: RedisRunSta
   log.info(`${counted(total, 'failed task')} back in the queue`);
   process.stdout.write(json ? `${JSON.stringify({ retried: Object.fromEntries(retried) })}\n` : `${[...retried].map(([name, count]) => `${name}: ${count} retried`).join('\n') || 'no failed tasks'}\n`);
   return ExitCode.ok;
-}
-
-/** The key a failed task's entry in the latest failures names: its object's, or its id when it was no copy task. */
-function failedKey(task: { id?: string | undefined; data: unknown }): string {
-  const key = typeof task.data === 'object' && task.data !== null ? (task.data as Record<string, unknown>)['key'] : undefined;
-  return typeof key === 'string' ? key : (task.id ?? '');
 }
 
 /** The closing table: one line a job, plus a total. */

@@ -7,9 +7,8 @@ import { QueueWorker, type RunningTask } from '../../queue/queue-worker.js';
 import { closeRedis, connectRedis } from '../../queue/redis-client.js';
 import { RedisRunStatus, type RunMeta } from '../../queue/redis-run-status.js';
 import { RunStats, type JobCounters, type ObjectEvent } from '../../stats/run-stats.js';
-import type { Acl } from '../../storage/storage.js';
 import { AdaptiveConcurrency } from '../../transfer/adaptive-concurrency.js';
-import { copyObject, type CopyContext, type CopyTask } from '../../transfer/copy-object.js';
+import { copyObject, type CopyContext } from '../../transfer/copy-object.js';
 import { defaultRetryPolicy } from '../../transfer/retry.js';
 import { fatalDestinationFix, isFatalDestinationFailure } from '../../sync/fatal-destination.js';
 import { logOutcome } from '../../sync/log-outcome.js';
@@ -18,6 +17,7 @@ import { commandLogger, loadCommandConfig, openStorages, type CommonOptions } fr
 import { formatBytes, textTable } from '../format.js';
 import { describeStorageSection, queueSettings, storageIdentity, type QueueFlags } from '../queue-options.js';
 import { boundHeapGrowthForCopying } from '../heap-growth.js';
+import { failureKey, isCopyTask } from '../queued-copy-task.js';
 
 export interface WorkerCommandOptions extends CommonOptions, QueueFlags {
   concurrency?: number;
@@ -31,8 +31,6 @@ const progressLogMs = 30_000;
 const metaPollMs = 2000;
 /** How long a forced stop waits for Redis to take the tasks in flight back (Redis may be what is down). */
 const handBackMs = 5000;
-
-const acls: readonly Acl[] = ['private', 'public-read'];
 
 /**
  * Takes copy tasks from the queue and runs each through `copyObject`, the
@@ -128,7 +126,7 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<numb
             lockDurationMs: settings.lockDurationMs,
             name: workerId,
             onUnaccountedFailure: async (task, reason) => {
-              const key = isCopyTask(task.data) ? task.data.key : task.id;
+              const key = failureKey(task);
               log.error({ job: task.name, key, reason }, 'task failed');
               await status.record({ job: task.name, key, outcome: 'failed', bytes: 0, reason }).catch(() => undefined);
             },
@@ -260,20 +258,6 @@ async function runMeta(status: RedisRunStatus, queue: string, signal: AbortSigna
     const slept = await sleep(metaPollMs, true, { signal }).catch(() => false);
     if (!slept) return undefined;
   }
-}
-
-/** What `enqueue` puts in a task, checked before any request is made. */
-function isCopyTask(data: unknown): data is CopyTask {
-  if (typeof data !== 'object' || data === null) return false;
-  const task = data as Record<string, unknown>;
-  return (
-    typeof task['job'] === 'string' &&
-    typeof task['key'] === 'string' &&
-    task['key'] !== '' &&
-    typeof task['required'] === 'boolean' &&
-    (task['alternateKey'] === undefined || typeof task['alternateKey'] === 'string') &&
-    (task['acl'] === undefined || acls.includes(task['acl'] as Acl))
-  );
 }
 
 function inFlightByJob(jobs: JobCounters[]): Record<string, number> {
