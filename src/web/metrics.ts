@@ -31,13 +31,21 @@ export class SyncMetrics {
 
   constructor(source: DashboardSource) {
     const registers = [this.registry];
+    // prom-client collects every metric of a scrape at once: they share one read of the jobs (one
+    // read of Redis under `ui --queue` instead of four), and so one snapshot, which keeps
+    // objects_total{outcome="failed"} - failures_retried_total true.
+    let reading: Promise<readonly Readonly<JobCounters>[]> | undefined;
+    const scrapedJobs = (): Promise<readonly Readonly<JobCounters>[]> =>
+      (reading ??= source.jobs().finally(() => {
+        reading = undefined;
+      }));
     new Counter({
       name: `${prefix}objects_total`,
       help: 'Objects finished, by job and outcome (copied, skipped, missing, absent-style, failed).',
       labelNames: ['job', 'outcome'],
       registers,
       async collect() {
-        const jobs = await source.jobs();
+        const jobs = await scrapedJobs();
         this.reset();
         for (const counters of jobs) for (const outcome of outcomes) this.inc({ job: counters.job, outcome }, outcomeCount[outcome](counters));
       },
@@ -48,7 +56,7 @@ export class SyncMetrics {
       labelNames: ['job'],
       registers,
       async collect() {
-        const jobs = await source.jobs();
+        const jobs = await scrapedJobs();
         this.reset();
         // Only a queued run retries failures apart from its other outcomes.
         for (const counters of jobs) if (counters.failedRetried !== undefined) this.inc({ job: counters.job }, counters.failedRetried);
@@ -60,7 +68,7 @@ export class SyncMetrics {
       labelNames: ['job'],
       registers,
       async collect() {
-        const jobs = await source.jobs();
+        const jobs = await scrapedJobs();
         this.reset();
         for (const counters of jobs) this.inc({ job: counters.job }, counters.bytes);
       },
@@ -71,7 +79,7 @@ export class SyncMetrics {
       labelNames: ['job'],
       registers,
       async collect() {
-        const jobs = await source.jobs();
+        const jobs = await scrapedJobs();
         this.reset();
         for (const counters of jobs) this.set({ job: counters.job }, counters.inFlight);
       },
