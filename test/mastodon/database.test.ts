@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import pg from 'pg';
 import { UserError } from '../../src/errors.js';
 import { connectError } from '../../src/mastodon/database-errors.js';
-import { MastodonDatabase, objectRefsForRow, type Row } from '../../src/mastodon/index.js';
+import { jobModels, MastodonDatabase, objectRefsForRow, type Row } from '../../src/mastodon/index.js';
 import {
   createImportsTable,
   createScratchDatabase,
@@ -273,6 +273,22 @@ test('availableJobs lists the tables present; imports only on old instances', as
   }
 });
 
+// The fixture is Mastodon's current schema (docs/mastodon-source-check.md): a newer one with an
+// attachment the models lack, or without a column they name, must not pass unnoticed.
+test('the current schema has every column the models read, and no attachment they lack', async () => {
+  const { rows } = await scratch.client.query<{ table_name: string; column_name: string }>(
+    `SELECT table_name, column_name FROM information_schema.columns
+     WHERE table_schema = 'public' AND column_name LIKE '%\\_file\\_name' ORDER BY table_name, ordinal_position`,
+  );
+  const stored = rows.map((r) => `${r.table_name}.${r.column_name.slice(0, -'_file_name'.length)}`);
+  await withDatabase(scratch.url, async (db) => {
+    const jobs = await db.availableJobs();
+    const known = jobs.flatMap((job) => jobModels[job].attachments.map((attachment) => `${jobModels[job].table}.${attachment.name}`));
+    assert.deepEqual([...stored].sort(), [...known].sort());
+    for (const job of jobs) assert.deepEqual((await db.jobSchema(job)).missingOptionalColumns, [], job);
+  });
+});
+
 test('backups are read with their private flag', async () => {
   await truncate('backups');
   const id = await insertBackup(scratch.client, { dump_file_name: 'archive-20240101120000-0123456789abcdef0123456789abcdef.zip', dump_file_size: 5_000_000_000 });
@@ -301,7 +317,7 @@ test('older schemas: missing optional columns read as NULL, so version 0 and no 
       thumbnail_content_type: 'image/jpeg',
       thumbnail_storage_schema_version: 1,
     });
-    const card = await insertPreviewCard(old.client, { image_file_name: 'card.jpg', image_storage_schema_version: 1, image_remote_url: 'https://remote.example/card.jpg' });
+    const card = await insertPreviewCard(old.client, { image_file_name: 'card.jpg', image_storage_schema_version: 1 });
 
     // A 4.5 database: no thumbnail_storage_schema_version yet, so thumbnails are never under cache/.
     await old.client.query('ALTER TABLE media_attachments DROP COLUMN thumbnail_storage_schema_version');
@@ -317,14 +333,14 @@ test('older schemas: missing optional columns read as NULL, so version 0 and no 
       ]);
     });
 
-    // A pre-3.1.4 database (and pre-3.2 for thumbnails, pre-4.4 for image_remote_url).
+    // A pre-3.1.4 database (and pre-3.2 for thumbnails).
     await old.client.query(`
       ALTER TABLE accounts DROP COLUMN avatar_storage_schema_version, DROP COLUMN header_storage_schema_version;
       ALTER TABLE media_attachments DROP COLUMN file_storage_schema_version, DROP COLUMN thumbnail_file_name,
         DROP COLUMN thumbnail_content_type, DROP COLUMN thumbnail_file_size, DROP COLUMN thumbnail_updated_at,
         DROP COLUMN thumbnail_remote_url;
       ALTER TABLE custom_emojis DROP COLUMN image_storage_schema_version;
-      ALTER TABLE preview_cards DROP COLUMN image_storage_schema_version, DROP COLUMN image_remote_url;`);
+      ALTER TABLE preview_cards DROP COLUMN image_storage_schema_version;`);
     await withDatabase(old.url, async (db) => {
       assert.deepEqual((await db.jobSchema('media_attachments')).missingOptionalColumns, [
         'file_storage_schema_version',
