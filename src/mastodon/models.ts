@@ -4,7 +4,8 @@ import type { JobName } from './object-ref.js';
  * What Mastodon's Paperclip declarations say about each table with attachments,
  * written as data so that a version difference is an edit to a table, not a new branch.
  * Sources: shared/mastodon-storage.md section (b), checked against Mastodon main df1439c
- * (notes/mastodon-source-check.md) and the site_upload.rb history.
+ * (docs/mastodon-source-check.md: files, commits, and where that document is wrong) and the
+ * site_upload.rb history.
  */
 
 /** A non-original Paperclip style. */
