@@ -109,18 +109,19 @@ async function attemptCopy(task: CopyTask, context: CopyContext, first: boolean)
     if (existing !== undefined) {
       const found = await locate(task, (key) => source.head(key));
       // The destination already has what the source lacks: nothing to do, nothing lost.
-      if (found === undefined) return done(task, 'skipped', existing.size, undefined, existing.etag);
+      if (found === undefined) return done(task, 'skipped', existing.size ?? 0, undefined, existing.etag);
       // Same bytes under another ACL are written again: that is the one request that sets an ACL everywhere a PUT can.
       const aclToFix = destination.capabilities.acls && needsAclWrite(task.acl, task.writtenAcl);
-      if (isSameObject(found.value, existing) && !aclToFix) return done(task, 'skipped', existing.size, undefined, existing.etag);
+      if (isSameObject(found.value, existing) && !aclToFix) return done(task, 'skipped', existing.size ?? found.value.size ?? 0, undefined, existing.etag);
     }
 
     if (context.dryRun || destination.copyFrom !== undefined && destination.canCopyFrom?.(source) === true) {
       const found = await locate(task, (key) => source.head(key));
       if (found === undefined) return absent(task);
-      if (context.dryRun) return written(task, context, found.value.size, found.key, found.value.etag);
-      // Too large for one server-side copy (S3: 5 GiB): streamed below instead, multipart.
-      if (destination.canCopyFrom!(source, found.value.size)) {
+      // A size the HEAD did not tell is counted as none: a dry run reads no body.
+      if (context.dryRun) return written(task, context, found.value.size ?? 0, found.key, found.value.etag);
+      // Too large for one server-side copy (S3: 5 GiB), or of a size the HEAD did not tell (it may be): streamed below instead.
+      if (found.value.size !== undefined && destination.canCopyFrom!(source, found.value.size)) {
         step = 'writing to the destination';
         await destination.copyFrom!(source, found.key, task.key, writeOptions(found.value, task, context));
         return written(task, context, found.value.size, found.key, found.value.etag);
@@ -223,13 +224,16 @@ export function needsAclWrite(wanted: Acl | undefined, written: Acl | undefined)
 
 const singlePartMd5 = /^[0-9a-f]{32}$/i;
 
-/** Same size, and the same MD5 where both ETags are single-part MD5s (multipart ETags are not comparable). */
-export function isSameObject(source: ObjectInfo, destination: ObjectInfo): boolean {
-  if (source.size !== destination.size) return false;
+/**
+ * Same size, and the same MD5 where both ETags are single-part MD5s (multipart ETags are not comparable).
+ * A size a HEAD did not tell (a gateway that strips Content-Length) proves nothing: then only equal MD5s do.
+ */
+export function isSameObject(source: ReadInfo, destination: ReadInfo): boolean {
+  if (source.size !== destination.size && source.size !== undefined && destination.size !== undefined) return false;
   if (source.etag !== undefined && destination.etag !== undefined && singlePartMd5.test(source.etag) && singlePartMd5.test(destination.etag)) {
     return source.etag.toLowerCase() === destination.etag.toLowerCase();
   }
-  return true;
+  return source.size !== undefined && source.size === destination.size;
 }
 
 function done(task: CopyTask, outcome: 'copied' | 'skipped', bytes: number, foundAt?: string, etag?: string): ObjectEvent {
