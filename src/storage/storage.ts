@@ -48,9 +48,9 @@ export interface ReadResult {
 }
 
 /**
- * What a read tells about the object. `size` is undefined when the answer did not announce the
- * body's length: some S3-compatible gateways and proxies answer a GET in chunked transfer
- * encoding, without Content-Length.
+ * What a read or a HEAD tells about the object. `size` is undefined when the answer did not
+ * announce the body's length: some S3-compatible gateways and proxies answer a GET in chunked
+ * transfer encoding, without Content-Length, and some strip Content-Length from HEAD answers.
  */
 export type ReadInfo = Omit<ObjectInfo, 'size'> & { size: number | undefined };
 
@@ -71,7 +71,7 @@ export interface Storage {
    * `writes.acls` and the storage class the run will send, so a refused header fails here, once.
    */
   check(mode: 'read' | 'write', writes?: RunWrites): Promise<void>;
-  head(key: string): Promise<ObjectInfo | undefined>;
+  head(key: string): Promise<ReadInfo | undefined>;
   read(key: string): Promise<ReadResult | undefined>;
   /** Writes atomically: a reader never sees a half-written object under `key`. */
   write(key: string, body: Readable, options: WriteOptions): Promise<void>;

@@ -1,4 +1,4 @@
-import { describeStorageError, isTransientError } from '../storage/errors.js';
+import { BodySizeMismatchError, describeStorageError, isTransientError } from '../storage/errors.js';
 import type { Acl, MultipartObserver, ObjectInfo, ReadInfo, ReadResult, Storage, WriteOptions } from '../storage/storage.js';
 import type { ObjectEvent, RunStats } from '../stats/run-stats.js';
 import type { AdaptiveConcurrency } from './adaptive-concurrency.js';
@@ -63,10 +63,18 @@ export async function copyObject(task: CopyTask, context: CopyContext): Promise<
   const started = performance.now();
   const { limiter } = context;
   let attempts = 0;
+  /** The step the last attempt failed at, for the reason: the retries and the scheduler see the storage's own error. */
+  let failedStep: Step | undefined;
   const attempt = async (): Promise<ObjectEvent> => {
     attempts += 1;
     const first = attempts === 1;
-    const value = limiter === undefined ? await attemptCopy(task, context, first) : await limiter.run(() => attemptCopy(task, context, first));
+    let value: ObjectEvent;
+    try {
+      value = limiter === undefined ? await attemptCopy(task, context, first) : await limiter.run(() => attemptCopy(task, context, first));
+    } catch (error) {
+      failedStep = error instanceof StepFailure ? error.step : undefined;
+      throw error instanceof StepFailure ? error.error : error;
+    }
     limiter?.succeeded();
     return value;
   };
@@ -80,10 +88,10 @@ export async function copyObject(task: CopyTask, context: CopyContext): Promise<
     event = { ...value, attempts };
   } catch (error) {
     const cause = error instanceof RetriesExhausted ? error.lastError : error;
-    const exhausted = error instanceof RetriesExhausted ? ` (after ${error.attempts} attempts)` : '';
     if (error instanceof RetriesExhausted && isThrottlingError(cause)) limiter?.throttled();
     const code = errorCode(cause);
-    event = { job: task.job, key: task.key, outcome: 'failed', bytes: 0, reason: `${describeStorageError(cause)}${exhausted}`, attempts, ...(code !== undefined ? { code } : {}) };
+    const reason = failureReason(failedStep, cause, error instanceof RetriesExhausted ? error.attempts : undefined);
+    event = { job: task.job, key: task.key, outcome: 'failed', bytes: 0, reason, attempts, ...(code !== undefined ? { code } : {}) };
   }
   event.durationMs = performance.now() - started;
   context.stats.objectDone(event);
@@ -92,33 +100,43 @@ export async function copyObject(task: CopyTask, context: CopyContext): Promise<
 
 async function attemptCopy(task: CopyTask, context: CopyContext, first: boolean): Promise<ObjectEvent> {
   const { source, destination } = context;
-  // A listing's word is trusted once; a retry asks again (the failed attempt may have written after all).
-  const existing = first && task.destinationInfo !== undefined ? (task.destinationInfo ?? undefined) : await destination.head(task.key);
-  if (existing !== undefined) {
-    const found = await locate(task, (key) => source.head(key));
-    // The destination already has what the source lacks: nothing to do, nothing lost.
-    if (found === undefined) return done(task, 'skipped', existing.size, undefined, existing.etag);
-    // Same bytes under another ACL are written again: that is the one request that sets an ACL everywhere a PUT can.
-    const aclToFix = destination.capabilities.acls && needsAclWrite(task.acl, task.writtenAcl);
-    if (isSameObject(found.value, existing) && !aclToFix) return done(task, 'skipped', existing.size, undefined, existing.etag);
-  }
-
-  if (context.dryRun || destination.copyFrom !== undefined && destination.canCopyFrom?.(source) === true) {
-    const found = await locate(task, (key) => source.head(key));
-    if (found === undefined) return absent(task);
-    if (context.dryRun) return written(task, context, found.value.size, found.key, found.value.etag);
-    // Too large for one server-side copy (S3: 5 GiB): streamed below instead, multipart.
-    if (destination.canCopyFrom!(source, found.value.size)) {
-      await destination.copyFrom!(source, found.key, task.key, writeOptions(found.value, task, context));
-      return written(task, context, found.value.size, found.key, found.value.etag);
+  // Set before each request, so that a failure names the side that gave it.
+  let step: Step = 'checking the destination';
+  try {
+    // A listing's word is trusted once; a retry asks again (the failed attempt may have written after all).
+    const existing = first && task.destinationInfo !== undefined ? (task.destinationInfo ?? undefined) : await destination.head(task.key);
+    step = 'reading from the source';
+    if (existing !== undefined) {
+      const found = await locate(task, (key) => source.head(key));
+      // The destination already has what the source lacks: nothing to do, nothing lost.
+      if (found === undefined) return done(task, 'skipped', existing.size ?? 0, undefined, existing.etag);
+      // Same bytes under another ACL are written again: that is the one request that sets an ACL everywhere a PUT can.
+      const aclToFix = destination.capabilities.acls && needsAclWrite(task.acl, task.writtenAcl);
+      if (isSameObject(found.value, existing) && !aclToFix) return done(task, 'skipped', existing.size ?? found.value.size ?? 0, undefined, existing.etag);
     }
-  }
 
-  const found = await locate(task, (key) => source.read(key));
-  if (found === undefined) return absent(task);
-  const bytes = await streamCopy(found.value, task, context);
-  // Same bytes, so the same MD5 (when the source's ETag is one; a multipart one says nothing).
-  return written(task, context, bytes, found.key, found.value.info.etag);
+    if (context.dryRun || destination.copyFrom !== undefined && destination.canCopyFrom?.(source) === true) {
+      const found = await locate(task, (key) => source.head(key));
+      if (found === undefined) return absent(task);
+      // A size the HEAD did not tell is counted as none: a dry run reads no body.
+      if (context.dryRun) return written(task, context, found.value.size ?? 0, found.key, found.value.etag);
+      // Too large for one server-side copy (S3: 5 GiB), or of a size the HEAD did not tell (it may be): streamed below instead.
+      if (found.value.size !== undefined && destination.canCopyFrom!(source, found.value.size)) {
+        step = 'writing to the destination';
+        await destination.copyFrom!(source, found.key, task.key, writeOptions(found.value, task, context));
+        return written(task, context, found.value.size, found.key, found.value.etag);
+      }
+    }
+
+    const found = await locate(task, (key) => source.read(key));
+    if (found === undefined) return absent(task);
+    step = 'writing to the destination';
+    const bytes = await streamCopy(found.value, task, context);
+    // Same bytes, so the same MD5 (when the source's ETag is one; a multipart one says nothing).
+    return written(task, context, bytes, found.key, found.value.info.etag);
+  } catch (error) {
+    throw error instanceof StepFailure ? error : new StepFailure(step, error);
+  }
 }
 
 async function streamCopy(read: ReadResult, task: CopyTask, context: CopyContext): Promise<number> {
@@ -133,10 +151,38 @@ async function streamCopy(read: ReadResult, task: CopyTask, context: CopyContext
     // length the source did not announce (a chunked answer) is taken as it comes; cut short, it
     // fails with the connection's error instead.
     await context.destination.write(task.key, read.body, { ...writeOptions(read.info, task, context), onBytes });
+  } catch (error) {
+    // The write fails with the body's own error when the body broke (the source's connection dropped, its file shrank).
+    const sourceFailed = read.body.errored !== null || error instanceof BodySizeMismatchError;
+    throw new StepFailure(sourceFailed ? 'reading from the source' : 'writing to the destination', error);
   } finally {
     read.body.destroy();
   }
   return read.info.size ?? moved;
+}
+
+/**
+ * The steps of a copy, as a failure's reason names them: an error alone (`ECONNREFUSED`, `403
+ * Forbidden`) does not say which storage gave it.
+ */
+type Step = 'reading from the source' | 'checking the destination' | 'writing to the destination';
+
+/** An attempt's error with the step it failed at; copyObject unwraps it at once. */
+class StepFailure {
+  constructor(
+    readonly step: Step,
+    readonly error: unknown,
+  ) {}
+}
+
+/**
+ * The reason a failed object is reported with, everywhere it is shown (the log, the state file and
+ * `report`, the queue's failures): the step, the error, and the attempts when they ran out, e.g.
+ * `reading from the source: ECONNREFUSED (after 5 attempts)`.
+ */
+function failureReason(step: Step | undefined, error: unknown, exhaustedAttempts: number | undefined): string {
+  const described = describeStorageError(error);
+  return `${step === undefined ? '' : `${step}: `}${described}${exhaustedAttempts === undefined ? '' : ` (after ${exhaustedAttempts} attempts)`}`;
 }
 
 /** The stable code of our own storage errors (`storage.disk-full`...), not errnos or SDK names. */
@@ -178,13 +224,16 @@ export function needsAclWrite(wanted: Acl | undefined, written: Acl | undefined)
 
 const singlePartMd5 = /^[0-9a-f]{32}$/i;
 
-/** Same size, and the same MD5 where both ETags are single-part MD5s (multipart ETags are not comparable). */
-export function isSameObject(source: ObjectInfo, destination: ObjectInfo): boolean {
-  if (source.size !== destination.size) return false;
+/**
+ * Same size, and the same MD5 where both ETags are single-part MD5s (multipart ETags are not comparable).
+ * A size a HEAD did not tell (a gateway that strips Content-Length) proves nothing: then only equal MD5s do.
+ */
+export function isSameObject(source: ReadInfo, destination: ReadInfo): boolean {
+  if (source.size !== destination.size && source.size !== undefined && destination.size !== undefined) return false;
   if (source.etag !== undefined && destination.etag !== undefined && singlePartMd5.test(source.etag) && singlePartMd5.test(destination.etag)) {
     return source.etag.toLowerCase() === destination.etag.toLowerCase();
   }
-  return true;
+  return source.size !== undefined && source.size === destination.size;
 }
 
 function done(task: CopyTask, outcome: 'copied' | 'skipped', bytes: number, foundAt?: string, etag?: string): ObjectEvent {

@@ -45,7 +45,7 @@ describe('report and sync --retry-failed', () => {
     assert.match(lines[0]!, /^job\s+copied\s+skipped\s+missing\s+absent\s+failed\s+bytes$/);
     assert.match(lines[1]!, /^accounts\s+1\s+0\s+1\s+0\s+1\s+7 B$/);
     assert.match(result.stdout, /last run: .*, full, completed \(accounts\)/);
-    assert.match(result.stdout, new RegExp(`failed +${forbidden}  \\(403 (AccessDenied|Forbidden)\\)`));
+    assert.match(result.stdout, new RegExp(`failed +${forbidden}  \\(reading from the source: 403 (AccessDenied|Forbidden)\\)`));
     assert.match(result.stdout, new RegExp(`missing +${missing}  \\(not in source\\)`));
     assert.match(result.stdout, /sync --retry-failed tries exactly these again/);
   });

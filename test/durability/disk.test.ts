@@ -59,7 +59,7 @@ describe('a destination directory that is read-only, full or not ours to write: 
     const full = await runCli(['sync', '--config', config, '--json']);
     assert.equal(full.code, 2, full.stderr);
     const lastLine = full.stderr.trim().split('\n').at(-1) ?? '';
-    assert.match(lastLine, /^mastodon-s3-sync: ENOSPC: no space left on the destination writing .*: stopped the run; free some space and run sync again/);
+    assert.match(lastLine, /^mastodon-s3-sync: writing to the destination: ENOSPC: no space left on the device writing .*: stopped the run; free some space and run sync again/);
     const onDisk = await filesUnder(target);
     assert.ok(onDisk.length > 0 && onDisk.length < rows * 2, `${onDisk.length} files written before the disk filled`);
     assert.deepEqual(onDisk.filter((file) => path.basename(file).startsWith('.mss-partial-')), [], 'no temporary file left behind');
@@ -84,7 +84,7 @@ describe('a destination directory that is read-only, full or not ours to write: 
 
   const deniedLine = (denied: string, then: string): RegExp =>
     new RegExp(
-      `^mastodon-s3-sync: EACCES: permission denied in ${escape(denied)} writing ${escape(denied)}/files/\\S+: ${then}$`,
+      `^mastodon-s3-sync: writing to the destination: EACCES: permission denied in ${escape(denied)} writing ${escape(denied)}/files/\\S+: ${then}$`,
     );
   const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 

@@ -2,16 +2,18 @@
  * Some S3-compatible gateways and proxies answer a GET in chunked transfer encoding, without
  * Content-Length. Such objects are copied all the same, to a bucket and to a directory; a body
  * that breaks mid-way fails its try (another try follows), and one that breaks every time fails
- * the object, leaving nothing half-written.
+ * the object, leaving nothing half-written. A HEAD answered without Content-Length tells no size:
+ * it is never taken for size 0.
  */
 import assert from 'node:assert/strict';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { randomBytes } from 'node:crypto';
 import { runCli } from '../helpers/cli.js';
 import type { FaultPlan, RecordedRequest, Reshaping } from '../helpers/s3-proxy.js';
-import { listTestKeys } from '../helpers/s3-server.js';
-import { destinationBucket, jobSummary, sourceBucket } from '../helpers/test-instance.js';
+import { createTestBucket, getTestObject, listTestKeys } from '../helpers/s3-server.js';
+import { destinationBucket, jobSummary, s3Section, sourceBucket } from '../helpers/test-instance.js';
 import { createDurableInstance, perObjectRequests, type DurableInstance } from './durable-instance.js';
 
 const mebibyte = 1024 * 1024;
@@ -136,6 +138,79 @@ describe('a source that answers GETs chunked, without Content-Length', () => {
     for (const key of copied) {
       const object = await instance.destinationObject(`${prefix}/${key}`);
       assert.ok(object?.body.equals(instance.expected.get(key)!), `${key}: the destination's bytes differ from the source's`);
+    }
+  });
+});
+
+describe('HEAD answers without Content-Length (a gateway that strips it)', () => {
+  let instance: DurableInstance;
+  let keys: string[];
+  let totalBytes: number;
+  /** Every HEAD of an object answered without Content-Length. */
+  const lengthlessHeads: FaultPlan = { choose: (request) => (request.method === 'HEAD' && perObjectRequests([request]).length === 1 ? 'no-content-length' : undefined) };
+  const summaryOf = (stdout: string): { copied?: number; skipped?: number; failed?: number } => {
+    const { copied, skipped, failed } = jobSummary(stdout, 'media_attachments');
+    return { copied, skipped, failed };
+  };
+
+  before(async () => {
+    instance = await createDurableInstance({ rows: 3, size: 8192 });
+    keys = [...instance.expected.keys()].sort();
+    totalBytes = [...instance.expected.values()].reduce((sum, body) => sum + body.length, 0);
+    const first = await runCli(['sync', '--config', await instance.proxiedConfig({}, 'first.ini'), '--json']);
+    assert.equal(first.code, 0, first.stderr);
+    await instance.assertDestinationComplete();
+  });
+  after(() => instance.close());
+
+  test('objects the destination holds with the same MD5 are skipped, not copied again for want of a size', async () => {
+    const config = await instance.proxiedConfig({}, 'lengthless-destination.ini');
+    const objectPuts = (): number => perObjectRequests(instance.destinationProxy.requests).filter((request) => request.method === 'PUT').length;
+    const putsBefore = objectPuts();
+    instance.destinationProxy.setFaults(lengthlessHeads);
+    const result = await runCli(['sync', '--config', config, '--json', '--no-state']);
+    instance.destinationProxy.setFaults(undefined);
+
+    assert.equal(result.code, 0, result.stderr);
+    assert.ok(instance.destinationProxy.faults.includes('no-content-length'), 'the destination answered HEADs without a length');
+    assert.deepEqual(summaryOf(result.stdout), { copied: 0, skipped: keys.length, failed: 0 });
+    assert.equal(objectPuts() - putsBefore, 0, 'nothing written');
+  });
+
+  test('neither side tells a size: an object that changed at the source is copied again, the others are skipped', async () => {
+    // Same length, other bytes: only the MD5s tell them apart.
+    const changedKey = keys[0]!;
+    const changed = randomBytes(instance.expected.get(changedKey)!.length);
+    await instance.seed(changedKey, changed, { contentType: 'image/jpeg' });
+    instance.expected.set(changedKey, changed);
+    const config = await instance.proxiedConfig({}, 'lengthless-both.ini');
+    instance.sourceProxy.setFaults(lengthlessHeads);
+    instance.destinationProxy.setFaults(lengthlessHeads);
+    const result = await runCli(['sync', '--config', config, '--json', '--no-state']);
+    instance.sourceProxy.setFaults(undefined);
+    instance.destinationProxy.setFaults(undefined);
+
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(summaryOf(result.stdout), { copied: 1, skipped: keys.length - 1, failed: 0 });
+    assert.equal(jobSummary(result.stdout, 'media_attachments').bytes, changed.length);
+    await instance.assertDestinationComplete();
+  });
+
+  test('a server-side copy whose source HEAD tells no size: every object arrives, and the summary counts its bytes', async () => {
+    // Source and destination on one endpoint with one key: a server-side copy, unless the size is unknown (CopyObject takes at most 5 GiB).
+    const bucket = 'lengthless-same-server';
+    await createTestBucket(instance.source, bucket);
+    const config = await instance.writeConfig({ source: instance.proxiedSource(), destination: s3Section(instance.sourceProxy.endpoint, bucket) }, 'lengthless-server-side.ini');
+    instance.sourceProxy.setFaults(lengthlessHeads);
+    const result = await runCli(['sync', '--config', config, '--json']);
+    instance.sourceProxy.setFaults(undefined);
+
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(summaryOf(result.stdout), { copied: keys.length, skipped: 0, failed: 0 });
+    assert.equal(jobSummary(result.stdout, 'media_attachments').bytes, totalBytes);
+    for (const key of keys) {
+      const copy = await getTestObject(instance.source, bucket, key);
+      assert.ok(copy?.body.equals(instance.expected.get(key)!), `${key}: the copy's bytes differ from the source's`);
     }
   });
 });

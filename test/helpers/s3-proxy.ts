@@ -2,7 +2,7 @@
  * A real HTTP proxy in front of an S3 server, for what s3rver cannot show:
  * it records every request (method, key, headers such as x-amz-acl), and can
  * misbehave on purpose (503 SlowDown, 500, connection resets, stalls, answers
- * re-sent chunked without Content-Length) for a share of requests, so that
+ * re-sent chunked without Content-Length, answers stripped of a header) for a share of requests, so that
  * tests see the client survive real faults. With `verifySignatures` it
  * refuses, as S3 does, any request whose SigV4 signature is wrong (s3rver
  * checks only the access key id).
@@ -35,8 +35,10 @@ export type Fault = 'slow-down' | 'internal-error' | 'reset' | 'stall' | 'forbid
  * The request is forwarded and the answer re-sent without Content-Length, in chunked transfer encoding,
  * as some S3-compatible gateways and proxies answer a GET: `chunked` whole, `chunked-cut` only its first
  * half, after which the connection drops (no closing chunk: the client sees a body broken mid-way).
+ * `no-content-length` and `no-content-type` pass the answer on without that header, as a gateway that
+ * strips it: a HEAD then tells no size (a GET's body comes chunked, as with `chunked`), or no type.
  */
-export type Reshaping = 'chunked' | 'chunked-cut';
+export type Reshaping = 'chunked' | 'chunked-cut' | 'no-content-length' | 'no-content-type';
 
 /**
  * The request waits until `until` settles, then is forwarded (a transfer the test keeps in flight), or meets `then`.
@@ -82,12 +84,13 @@ export interface S3ProxyOptions {
 }
 
 /**
- * `answer` without its Content-Length: Node then sends the body in chunked transfer encoding. With
- * `cut`, only the first half of the body goes out (flushed), then the connection is destroyed.
+ * `answer` as `shaping` says. Without its Content-Length, Node sends the body in chunked transfer
+ * encoding (a HEAD's answer has none). With `chunked-cut`, only the first half of the body goes out
+ * (flushed), then the connection is destroyed.
  */
-function resendChunked(answer: http.IncomingMessage, response: http.ServerResponse, cut: boolean): void {
-  const { 'content-length': length, ...headers } = answer.headers;
-  if (!cut) {
+function reshape(answer: http.IncomingMessage, response: http.ServerResponse, shaping: Reshaping): void {
+  const { [shaping === 'no-content-type' ? 'content-type' : 'content-length']: stripped, ...headers } = answer.headers;
+  if (shaping !== 'chunked-cut') {
     response.writeHead(answer.statusCode ?? 502, headers);
     answer.pipe(response);
     return;
@@ -96,7 +99,7 @@ function resendChunked(answer: http.IncomingMessage, response: http.ServerRespon
     answer.destroy();
     response.socket?.destroy();
   };
-  let left = Math.floor(Number(length ?? 0) / 2);
+  let left = Math.floor(Number(stripped ?? 0) / 2);
   // A body too short to halve is cut before the headers.
   if (left === 0) return drop();
   response.writeHead(answer.statusCode ?? 502, headers);
@@ -135,7 +138,7 @@ export async function startS3Proxy(target: string, options: S3ProxyOptions = {})
       const forwarded = http.request(
         { host: upstream.hostname, port: upstream.port, method: request.method, path: request.url, headers: request.headers },
         (answer) => {
-          if (typeof shaping === 'string') return resendChunked(answer, response, shaping === 'chunked-cut');
+          if (typeof shaping === 'string') return reshape(answer, response, shaping);
           response.writeHead(answer.statusCode ?? 502, answer.headers);
           if (shaping === undefined) answer.pipe(response);
           else void passOnHeldMidBody(answer, response, shaping);
@@ -150,7 +153,7 @@ export async function startS3Proxy(target: string, options: S3ProxyOptions = {})
       setTimeout(forward, 50);
       return;
     }
-    if (fault === 'chunked' || fault === 'chunked-cut') {
+    if (fault === 'chunked' || fault === 'chunked-cut' || fault === 'no-content-length' || fault === 'no-content-type') {
       faults.push(fault);
       forward(fault);
       return;

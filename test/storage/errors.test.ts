@@ -156,9 +156,9 @@ describe('answers that another try will not change are permanent', () => {
 
 describe('the storage layer\'s own errors', () => {
   test('disk full, read-only and invalid keys are permanent; a short body and TransientStorageError are not', () => {
-    const diskFull = new StorageWriteError('ENOSPC: no space left on the destination writing /srv/x.png', 'storage.disk-full');
+    const diskFull = new StorageWriteError('ENOSPC: no space left on the device writing /srv/x.png', 'storage.disk-full');
     assert.equal(isTransientError(diskFull), false);
-    assert.equal(describeStorageError(diskFull), 'ENOSPC: no space left on the destination writing /srv/x.png');
+    assert.equal(describeStorageError(diskFull), 'ENOSPC: no space left on the device writing /srv/x.png');
     assert.equal(isTransientError(new InvalidKeyError('../x', 'contains a ".." segment')), false);
     assert.equal(isTransientError(new BodySizeMismatchError(10, 5)), true);
     assert.equal(isTransientError(new TransientStorageError('throttled')), true);

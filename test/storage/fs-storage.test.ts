@@ -192,7 +192,7 @@ describe('FsStorage', () => {
         await assert.rejects(storage.write('media_attachments/big.bin', Readable.from([big]), { size }), (error) => {
           assert.ok(error instanceof StorageWriteError);
           assert.equal(error.code, 'storage.disk-full');
-          assert.match(error.message, /^ENOSPC: no space left on the destination writing .*big\.bin$/);
+          assert.match(error.message, /^ENOSPC: no space left on the device writing .*big\.bin$/);
           return true;
         });
       }

@@ -2,9 +2,9 @@ import path from 'node:path';
 import { StorageWriteError } from '../errors.js';
 
 const codes: Record<string, { code: string; hint: string }> = {
-  ENOSPC: { code: 'storage.disk-full', hint: 'no space left on the destination' },
-  EDQUOT: { code: 'storage.disk-full', hint: 'disk quota exceeded on the destination' },
-  EROFS: { code: 'storage.read-only', hint: 'the destination file system is mounted read-only' },
+  ENOSPC: { code: 'storage.disk-full', hint: 'no space left on the device' },
+  EDQUOT: { code: 'storage.disk-full', hint: 'disk quota exceeded' },
+  EROFS: { code: 'storage.read-only', hint: 'the file system is mounted read-only' },
   EACCES: { code: 'storage.permission-denied', hint: 'permission denied' },
   EPERM: { code: 'storage.permission-denied', hint: 'operation not permitted' },
   ENOTDIR: { code: 'storage.path-conflict', hint: 'a file stands where a directory is needed' },

@@ -16,7 +16,7 @@ import { writtenBody } from '../written-body.js';
 import { KeyPrefix } from '../key-prefix.js';
 import { displayEndpoint, s3Service } from '../storage-location.js';
 import type { S3StorageOptions } from '../storage-options.js';
-import type { ListOptions, MultipartObserver, ObjectInfo, ReadResult, RunWrites, Storage, StorageCapabilities, WriteOptions } from '../storage.js';
+import type { ListOptions, MultipartObserver, ObjectInfo, ReadInfo, ReadResult, RunWrites, Storage, StorageCapabilities, WriteOptions } from '../storage.js';
 import { encodeCopySource } from './copy-source.js';
 import { checkFailure, type S3Location } from './s3-check.js';
 import { createS3Client, defaultS3Timeouts, type S3Timeouts } from './s3-client.js';
@@ -108,17 +108,16 @@ export class S3Storage implements Storage {
     await this.#client.send(new DeleteObjectCommand(target)).catch(() => undefined);
   }
 
-  async head(key: string): Promise<ObjectInfo | undefined> {
+  async head(key: string): Promise<ReadInfo | undefined> {
     const headers = await this.#objects.head(this.#prefix.add(key));
-    return headers === undefined ? undefined : objectInfo(key, Number(headers['content-length'] ?? 0), headers);
+    return headers === undefined ? undefined : objectInfo(key, headers);
   }
 
   async read(key: string): Promise<ReadResult | undefined> {
     const response = await this.#objects.get(this.#prefix.add(key));
     if (response === undefined) return undefined;
-    const length = response.headers['content-length'];
     // A chunked answer (some gateways and proxies) announces no length: the write then takes the body as it comes.
-    return { info: objectInfo(key, length === undefined ? undefined : Number(length), response.headers), body: response };
+    return { info: objectInfo(key, response.headers), body: response };
   }
 
   async write(key: string, body: Readable, options: WriteOptions): Promise<void> {
@@ -292,10 +291,12 @@ function observingClient(client: S3Client, observer: MultipartObserver): S3Clien
   });
 }
 
-function objectInfo<Size extends number | undefined>(key: string, size: Size, headers: IncomingHttpHeaders): Omit<ObjectInfo, 'size'> & { size: Size } {
+/** What an answer's headers tell; no size when they announce no Content-Length (a chunked GET, a HEAD a gateway stripped), never 0. */
+function objectInfo(key: string, headers: IncomingHttpHeaders): ReadInfo {
+  const length = headers['content-length'];
   return {
     key,
-    size,
+    size: length === undefined ? undefined : Number(length),
     ...etagField(headers.etag),
     ...(headers['content-type'] !== undefined ? { contentType: headers['content-type'] } : {}),
     ...(headers['cache-control'] !== undefined ? { cacheControl: headers['cache-control'] } : {}),
