@@ -7,13 +7,16 @@ import { parseQueueUrl } from './queue-options.js';
 
 const programName = 'mastodon-s3-sync';
 
-function commonOptions(command: Command): Command {
-  return command
-    .option('-c, --config <path>', 'config file (default: $MASTODON_S3_SYNC_CONFIG or private/config.ini)')
-    .option('--mastodon-env <path>', "read [database] and [source] from Mastodon's .env.production (the config file and variables still win)")
-    .option('--json', 'log JSON lines (pino) and print the summary as JSON')
-    .option('-v, --verbose', 'also log derived styles absent from the source');
-}
+// Each command takes only the shared options that change what it does: --help then promises
+// nothing it ignores, and a flag it would ignore is an unknown option, not a silent no-op.
+
+const configOption = (): Option => new Option('-c, --config <path>', 'config file (default: $MASTODON_S3_SYNC_CONFIG or private/config.ini)');
+
+/** For the commands that read [database] or [source]. */
+const mastodonEnvOption = (): Option => new Option('--mastodon-env <path>', "read [database] and [source] from Mastodon's .env.production (the config file and variables still win)");
+
+/** For the commands that copy: the absent derived styles are all it adds to the log. */
+const verboseOption = (): Option => new Option('-v, --verbose', 'also log derived styles absent from the source');
 
 function buildProgram(setExitCode: (code: number) => void): Command {
   const program = new Command(programName)
@@ -22,7 +25,12 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .exitOverride();
   const jobsHelp = `jobs to run (default: all): ${jobNames.join(', ')}`;
 
-  commonOptions(program.command('sync'))
+  program
+    .command('sync')
+    .addOption(configOption())
+    .addOption(mastodonEnvOption())
+    .option('--json', 'log JSON lines (pino) and print the summary as JSON')
+    .addOption(verboseOption())
     .description('copy every object the jobs reference from [source] to [destination]')
     .argument('[jobs...]', jobsHelp)
     .option('--limit <rows>', 'at most this many rows per job', parsePositiveInteger('--limit'))
@@ -47,7 +55,11 @@ function buildProgram(setExitCode: (code: number) => void): Command {
       setExitCode(await syncCommand(jobs, options));
     });
 
-  commonOptions(program.command('report'))
+  program
+    .command('report')
+    .addOption(configOption())
+    .addOption(mastodonEnvOption())
+    .option('--json', 'print the counts and the last run as one JSON record')
     .description('print per-job counts from the state file and write the failed and missing keys')
     .argument('[jobs...]', jobsHelp)
     .option('--state <path>', 'the state file (default: [sync] state_path, else state.sqlite beside the config file)')
@@ -59,7 +71,11 @@ function buildProgram(setExitCode: (code: number) => void): Command {
       setExitCode(await reportCommand(jobs, options));
     });
 
-  commonOptions(program.command('verify'))
+  program
+    .command('verify')
+    .addOption(configOption())
+    .addOption(mastodonEnvOption())
+    .option('--json', 'print each problem and the counts as JSON lines; log JSON lines (pino)')
     .description('check that every referenced key is in [destination] with the size (and MD5) it has in [source]; read-only')
     .argument('[jobs...]', jobsHelp)
     .option('--limit <rows>', 'at most this many rows per job', parsePositiveInteger('--limit'))
@@ -70,7 +86,11 @@ function buildProgram(setExitCode: (code: number) => void): Command {
       setExitCode(await verifyCommand(jobs, options));
     });
 
-  commonOptions(program.command('orphans'))
+  program
+    .command('orphans')
+    .addOption(configOption())
+    .addOption(mastodonEnvOption())
+    .option('--json', 'write the keys as JSON lines (unless --format says otherwise); log JSON lines (pino)')
     .description('list objects no database row references (read-only: it never deletes)')
     .addOption(new Option('--in <storage>', 'which storage to look in').choices(['source', 'destination']).makeOptionMandatory())
     .addOption(new Option('--format <format>', 'how to write the keys (default: one key a line)').choices(['text', 'csv', 'jsonl']))
@@ -83,7 +103,11 @@ function buildProgram(setExitCode: (code: number) => void): Command {
 
   const queueOption = (): Option => new Option('--queue <url>', 'the queue\'s Redis, e.g. redis://10.0.0.1:6379 (default: [queue] url or MASTODON_S3_SYNC_QUEUE_URL)').argParser(parseQueueUrl);
 
-  commonOptions(program.command('enqueue'))
+  program
+    .command('enqueue')
+    .addOption(configOption())
+    .addOption(mastodonEnvOption())
+    .option('--json', 'log JSON lines (pino) and print what was queued as JSON')
     .description('put a copy task for every key the jobs reference in the Redis queue, for workers on any machine (resumes where it stopped)')
     .argument('[jobs...]', jobsHelp)
     .addOption(queueOption())
@@ -96,7 +120,12 @@ function buildProgram(setExitCode: (code: number) => void): Command {
       setExitCode(await enqueueCommand(jobs, options));
     });
 
-  commonOptions(program.command('worker'))
+  program
+    .command('worker')
+    .addOption(configOption())
+    .addOption(mastodonEnvOption())
+    .option('--json', 'log JSON lines (pino) and print the summary as JSON')
+    .addOption(verboseOption())
     .description('copy the tasks in the Redis queue until stopped (SIGINT/SIGTERM); run as many as you like, on any machine')
     .addOption(queueOption())
     .addOption(new Option('--concurrency <n>', 'transfers in flight in this worker (default: [sync] concurrency, 16)').argParser(parsePositiveInteger('--concurrency', maxConcurrency)))
@@ -106,7 +135,10 @@ function buildProgram(setExitCode: (code: number) => void): Command {
       setExitCode(await workerCommand(options));
     });
 
-  commonOptions(program.command('status'))
+  program
+    .command('status')
+    .addOption(configOption())
+    .option('--json', 'print the status as one JSON record')
     .description('print the queued run\'s progress from Redis: the queue, the workers, a line a job, the latest failures')
     .addOption(queueOption())
     .option('--failures <n>', 'failed or missing objects to list (default 10)', parsePositiveInteger('--failures'))
@@ -115,7 +147,10 @@ function buildProgram(setExitCode: (code: number) => void): Command {
       setExitCode(await statusCommand(options));
     });
 
-  commonOptions(program.command('ui'))
+  program
+    .command('ui')
+    .addOption(configOption())
+    .option('--json', 'log JSON lines (pino)')
     .description('serve the dashboard of a queued run (counts from Redis, bull-board at /queues) until Ctrl-C')
     .addOption(queueOption())
     .option('--ui-host <host>', 'dashboard address (default: [ui] host, 127.0.0.1); any other than loopback needs a token')
@@ -126,7 +161,10 @@ function buildProgram(setExitCode: (code: number) => void): Command {
       setExitCode(await uiCommand(options));
     });
 
-  commonOptions(program.command('keys'))
+  program
+    .command('keys')
+    .addOption(configOption())
+    .addOption(mastodonEnvOption())
     .description('print every key the jobs reference, one a line (reads only the database)')
     .argument('[jobs...]', jobsHelp)
     .option('--limit <rows>', 'at most this many rows per job', parsePositiveInteger('--limit'))
