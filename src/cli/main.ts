@@ -21,8 +21,8 @@ const verboseOption = (): Option => new Option('-v, --verbose', 'also log derive
 function buildProgram(setExitCode: (code: number) => void): Command {
   const program = new Command(programName)
     .description('Copy exactly the media a Mastodon database references from one storage to another.')
-    .showHelpAfterError('(add --help for usage)')
-    .exitOverride();
+    // Nothing printed here: main() prints commander's errors as the tool's own (see usageError).
+    .configureOutput({ outputError: () => undefined });
   const jobsHelp = `jobs to run (default: all): ${jobNames.join(', ')}`;
 
   program
@@ -173,7 +173,25 @@ function buildProgram(setExitCode: (code: number) => void): Command {
       setExitCode(await keysCommand(jobs, options));
     });
 
+  for (const command of [program, ...program.commands]) {
+    command.exitOverride((error) => {
+      // --help (exit 0), and the help a bare `mastodon-s3-sync` prints, end the run as commander's own outcome.
+      if (error.exitCode === 0 || error.code === 'commander.help') throw error;
+      throw usageError(error, command);
+    });
+  }
   return program;
+}
+
+/**
+ * commander's errors (an unknown option or command, a missing or invalid value) in the shape of the
+ * tool's own: one line naming the problem, commander's suggestion kept, and the help that lists what
+ * the command takes. commander's message is `error: <problem>`, its suggestion on a line of its own.
+ */
+function usageError(error: CommanderError, command: Command): UserError {
+  const problem = error.message.replace(/^error: /, '').split('\n').join(' ').replace(/\.$/, '');
+  const help = command.parent === null ? `${programName} --help` : `${programName} ${command.name()} --help`;
+  return new UserError(`${problem}: see ${help}`, 'cli.usage');
 }
 
 /** Parses, runs, and turns every error into an exit code: one line for what the admin can fix, a stack for our bugs. */

@@ -20,6 +20,32 @@ function assertOneLineError(result: CliResult, pattern: RegExp): void {
   assert.doesNotMatch(result.stderr + result.stdout, /hunter2|S3RVER-SECRET/, 'no secret');
 }
 
+describe("a mistyped command line is one line in the tool's own shape, naming the help to read, and exit 2", () => {
+  for (const [args, line] of [
+    [['sync', '--dry-rn'], "unknown option '--dry-rn' (Did you mean --dry-run?): see mastodon-s3-sync sync --help"],
+    [['snyc'], "unknown command 'snyc' (Did you mean sync?): see mastodon-s3-sync --help"],
+    [['orphans'], "required option '--in <storage>' not specified: see mastodon-s3-sync orphans --help"],
+    [['report', '--format', 'xml'], "option '--format <format>' argument 'xml' is invalid. Allowed choices are csv, jsonl: see mastodon-s3-sync report --help"],
+    [['sync', '--limit'], "option '--limit <rows>' argument missing: see mastodon-s3-sync sync --help"],
+    [['orphans', 'source', '--in', 'source'], "too many arguments for 'orphans'. Expected 0 arguments but got 1: see mastodon-s3-sync orphans --help"],
+    [['--config', 'private/config.ini'], "unknown option '--config': see mastodon-s3-sync --help"],
+  ] as const) {
+    test(args.join(' '), async () => {
+      const result = await runCli([...args]);
+      assert.equal(result.code, 2, result.stderr);
+      assert.equal(result.stderr, `mastodon-s3-sync: ${line}\n`);
+      assert.equal(result.stdout, '');
+    });
+  }
+
+  test('--help is no error: the help on stdout, exit 0', async () => {
+    const result = await runCli(['verify', '--help']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^Usage: mastodon-s3-sync verify \[options\] \[jobs\.\.\.\]/);
+    assert.equal(result.stderr, '');
+  });
+});
+
 describe('bad input gets one clear line and exit code 2', () => {
   let instance: TestInstance;
 
