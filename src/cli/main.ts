@@ -63,7 +63,7 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .description('print per-job counts from the state file and write the failed and missing keys')
     .argument('[jobs...]', jobsHelp)
     .option('--state <path>', 'the state file (default: [sync] state_path, else state.sqlite beside the config file)')
-    .addOption(new Option('--format <format>', 'how to write the keys').choices(['csv', 'jsonl']))
+    .addOption(new Option('--format <format>', 'how to write the keys (default: JSON lines for an --output file ending in .jsonl or .json, else CSV)').choices(['csv', 'jsonl']))
     .option('--output <file>', 'write the keys to this file (default: stdout when --format is given)')
     .option('--include-absent', 'also list derived styles absent from the source')
     .action(async (jobs: string[], options) => {
@@ -90,10 +90,10 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .command('orphans')
     .addOption(configOption())
     .addOption(mastodonEnvOption())
-    .option('--json', 'write the keys as JSON lines (unless --format says otherwise); log JSON lines (pino)')
+    .option('--json', "write the keys as JSON lines (unless --format or the --output file's extension says otherwise); log JSON lines (pino)")
     .description('list objects no database row references (read-only: it never deletes)')
     .addOption(new Option('--in <storage>', 'which storage to look in').choices(['source', 'destination']).makeOptionMandatory())
-    .addOption(new Option('--format <format>', 'how to write the keys (default: one key a line)').choices(['text', 'csv', 'jsonl']))
+    .addOption(new Option('--format <format>', "how to write the keys (default: as the --output file's extension says, .csv or .jsonl, else one key a line)").choices(['text', 'csv', 'jsonl']))
     .option('--output <file>', 'write the keys to this file instead of stdout')
     .option('--unrecognized', 'also list the keys that are not Mastodon-shaped (otherwise only counted)')
     .action(async (options) => {

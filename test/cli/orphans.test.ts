@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runCli, runCliPiped } from '../helpers/cli.js';
 import { createScratchDatabase, insertAccount, insertMediaAttachment, insertPreviewCardProvider, serverSettings } from '../helpers/postgres.js';
@@ -107,6 +109,22 @@ describe('orphans: objects no row references, Mastodon-shaped keys only, never d
         ...unrecognized.map((key) => `unrecognized,,${key}`),
       ].sort(),
     );
+  });
+
+  test('--output takes its format from the file name, as report does: .jsonl JSON lines, .csv CSV, anything else a key a line', async () => {
+    const written = async (name: string): Promise<string[]> => {
+      const file = path.join(instance.directory, name);
+      const result = await runCli(['orphans', '--in', 'source', '--config', config, '--output', file]);
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(result.stdout, '');
+      return (await readFile(file, 'utf8')).trim().split('\n');
+    };
+    const jsonl = (await written('orphans.jsonl')).map((line) => (JSON.parse(line) as { key: string }).key);
+    assert.deepEqual(jsonl.sort(), [...orphans].sort());
+    const csv = await written('orphans.csv');
+    assert.equal(csv[0], 'kind,job,key,size');
+    assert.equal(csv.length, orphans.length + 1);
+    assert.deepEqual((await written('orphans.txt')).sort(), [...orphans].sort());
   });
 
   test('--in destination after a sync: only what was put there by hand', async () => {

@@ -7,7 +7,7 @@ import { resolveJobs } from '../../sync/plan.js';
 import { findOrphans } from '../../sync/orphans.js';
 import { defaultRetryPolicy } from '../../transfer/retry.js';
 import { formatBytes } from '../format.js';
-import { csvField, lineOutput } from '../output-file.js';
+import { csvField, formatOfFile, lineOutput } from '../output-file.js';
 import { storageOptions } from '../runtime-options.js';
 
 export interface OrphansCommandOptions extends CommonOptions {
@@ -25,7 +25,7 @@ export interface OrphansCommandOptions extends CommonOptions {
 export async function orphansCommand(options: OrphansCommandOptions): Promise<number> {
   const config = await loadCommandConfig(options);
   const log = await commandLogger(options);
-  const format = options.format ?? (options.json === true ? 'jsonl' : 'text');
+  const format = options.format ?? formatOfFile(options.output) ?? (options.json === true ? 'jsonl' : 'text');
   const database = await connectDatabase(config);
   const stopExitingOnInterrupt = exitOnInterrupt();
   try {

@@ -9,7 +9,7 @@ import type { StorageSection, Config } from '../../config/schema.js';
 import { formatBytes, textTable } from '../format.js';
 import { parseJobNames, type CommonOptions } from '../context.js';
 import { storageOptions } from '../runtime-options.js';
-import { csvField, lineOutput, type LineOutput } from '../output-file.js';
+import { csvField, formatOfFile, lineOutput, type LineOutput } from '../output-file.js';
 import { openJournal, statePath } from '../state-file.js';
 
 export interface ReportCommandOptions extends CommonOptions {
@@ -44,7 +44,7 @@ export async function reportCommand(jobArguments: string[], options: ReportComma
     const summary = options.json === true ? `${JSON.stringify(countsRecord(counts, lastRun))}\n` : `${countsTable(counts)}\n${runLine(lastRun)}`;
     (keysToStdout ? process.stderr : process.stdout).write(summary);
 
-    const format = options.format ?? (options.output?.endsWith('.jsonl') === true || options.output?.endsWith('.json') === true ? 'jsonl' : 'csv');
+    const format = options.format ?? formatOfFile(options.output) ?? 'csv';
     if (output !== undefined) {
       const written = await writeKeys(output, entries(), format);
       await output.close();
