@@ -138,6 +138,17 @@ describe('report and sync --retry-failed', () => {
     assert.equal(proxy.requests.slice(start).filter((request) => request.path.startsWith(`/${sourceBucket}/accounts/`)).length, 0);
   });
 
+  test('report for a pair the state file never ran (a [destination] changed since) says which sections to check, as sync --retry-failed does', async () => {
+    const elsewhere = await instance.writeConfig(
+      { destination: { type: 'fs', path: instance.directory }, sync: { state_path: path.join(path.dirname(config), 'state.sqlite') } },
+      'report-elsewhere.ini',
+    );
+    const result = await runCli(['report', '--config', elsewhere]);
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, /^mastodon-s3-sync: the state file .*state\.sqlite records no run from s3:\/\/old-media at .* to directory .*: check \[source\] and \[destination\] against the earlier runs', or run a sync first\n$/);
+    assert.equal(result.stdout, '');
+  });
+
   test('without a state file: one clear line', async () => {
     const result = await runCli(['report', '--config', config, '--state', path.join(instance.directory, 'nothing-here.sqlite')]);
     assert.equal(result.code, 2);

@@ -76,7 +76,10 @@ async function chooseScope(journal: Journal, config: Pick<Config, 'sync'> & { so
     try {
       const scope = journal.scope(source.description, destination.description);
       if (scope === undefined) {
-        throw new UserError(`the state file ${journal.file} has nothing recorded from ${source.description} to ${destination.description}: run a sync first`, 'journal.no-scope');
+        throw new UserError(
+          `the state file ${journal.file} records no run from ${source.description} to ${destination.description}: check [source] and [destination] against the earlier runs', or run a sync first`,
+          'journal.no-scope',
+        );
       }
       return scope;
     } finally {
