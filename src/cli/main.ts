@@ -80,7 +80,7 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .argument('[jobs...]', jobsHelp)
     .option('--limit <rows>', 'at most this many rows per job', parsePositiveInteger('--limit'))
     .option('--local-only', 'leave out cache/ objects')
-    .option('--concurrency <n>', 'listings in flight (default 8)', parsePositiveInteger('--concurrency'))
+    .option('--concurrency <n>', 'listings in flight (default 8)', parsePositiveInteger('--concurrency', maxConcurrency))
     .action(async (jobs: string[], options) => {
       const { verifyCommand } = await import('./commands/verify.js');
       setExitCode(await verifyCommand(jobs, options));
