@@ -95,6 +95,16 @@ describe('report and sync --retry-failed', () => {
     assert.equal(record.lastRun.status, 'completed');
   });
 
+  test('report needs only the state file: a config without [database], or none at all with --state (a copy of the file on another machine)', async () => {
+    const file = path.join(path.dirname(config), 'state.sqlite');
+    const stateOnly = await instance.writeConfig({ database: null, source: null, destination: null, sync: { state_path: file } }, 'state-only.ini');
+    for (const args of [['--config', stateOnly], ['--state', file]]) {
+      const result = await runCli(['report', ...args, '--json'], { cwd: instance.directory });
+      assert.equal(result.code, 0, result.stderr);
+      assert.deepEqual((JSON.parse(result.stdout) as { report: unknown[] }).report, [{ job: 'accounts', copied: 1, skipped: 0, missing: 1, absentStyle: 0, failed: 1, bytes: 7 }]);
+    }
+  });
+
   test('report reads the state file without writing it', async () => {
     const file = path.join(path.dirname(config), 'state.sqlite');
     const before = (await stat(file)).mtimeMs;

@@ -1,5 +1,5 @@
 import { counted } from '../../log.js';
-import { loadDatabaseOnlyConfig } from '../../config/load-config.js';
+import { loadStateViewConfig } from '../../config/load-config.js';
 import { ExitCode, UserError } from '../../errors.js';
 import type { Journal } from '../../journal/journal.js';
 import type { JournalOutcome, JournalScope, KeyState, OutcomeCount } from '../../journal/journal-scope.js';
@@ -27,7 +27,7 @@ const columns = ['job', 'copied', 'skipped', 'missing', 'absent', 'failed', 'byt
 /** Per-job counts from the state file, and the keys that need attention (failed, missing) as CSV or JSON lines. */
 export async function reportCommand(jobArguments: string[], options: ReportCommandOptions): Promise<number> {
   const jobs = parseJobNames(jobArguments);
-  const { config, path: configPath } = await loadDatabaseOnlyConfig({ configPath: options.config, mastodonEnvPath: options.mastodonEnv });
+  const { config, path: configPath } = await loadStateViewConfig({ configPath: options.config, mastodonEnvPath: options.mastodonEnv }, options.state);
   const file = statePath(options, config, configPath)!;
   const journal = await openJournal(file, 'read');
   if (journal === undefined) throw new UserError(`no state file at ${file}: run a sync first, or point --state at the file`, 'journal.missing');
