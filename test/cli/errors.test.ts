@@ -38,6 +38,14 @@ describe("a mistyped command line is one line in the tool's own shape, naming th
     });
   }
 
+  test('a dashboard option without --ui, which would serve nothing, is refused before the config is read', async () => {
+    for (const [flag, ...value] of [['--ui-port', '8080'], ['--ui-host', '0.0.0.0'], ['--ui-token', 'hunter2'], ['--ui-linger']] as const) {
+      const result = await runCli(['sync', '--config', '/nonexistent/config.ini', flag, ...value]);
+      assert.equal(result.code, 2, result.stderr);
+      assert.equal(result.stderr, `mastodon-s3-sync: ${flag} does nothing without --ui: add --ui to serve the dashboard, or leave ${flag} out\n`);
+    }
+  });
+
   test('--help is no error: the help on stdout, exit 0', async () => {
     const result = await runCli(['verify', '--help']);
     assert.equal(result.code, 0, result.stderr);
