@@ -113,7 +113,8 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .addOption(queueOption())
     .option('--limit <rows>', 'at most this many rows per job (the next enqueue goes on from there)', parsePositiveInteger('--limit'))
     .option('--from-start', 'queue jobs an earlier enqueue finished again, from their first row')
-    .option('--retry-failed', 'put the failed tasks back in the queue (of the named jobs, or all) instead of reading the database')
+    // It reads no rows, so the options that choose rows would do nothing.
+    .addOption(new Option('--retry-failed', 'put the failed tasks back in the queue (of the named jobs, or all) instead of reading the database').conflicts(['limit', 'fromStart', 'localOnly']))
     .option('--local-only', 'leave out cache/ objects (remote media Mastodon can fetch again)')
     .action(async (jobs: string[], options) => {
       const { enqueueCommand } = await import('./commands/enqueue.js');

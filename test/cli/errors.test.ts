@@ -29,6 +29,9 @@ describe("a mistyped command line is one line in the tool's own shape, naming th
     [['sync', '--limit'], "option '--limit <rows>' argument missing: see mastodon-s3-sync sync --help"],
     [['orphans', 'source', '--in', 'source'], "too many arguments for 'orphans'. Expected 0 arguments but got 1: see mastodon-s3-sync orphans --help"],
     [['--config', 'private/config.ini'], "unknown option '--config': see mastodon-s3-sync --help"],
+    // --retry-failed reads no rows: a row limit, a new pass or leaving out cache/ would do nothing.
+    [['enqueue', '--retry-failed', '--limit', '5'], "option '--retry-failed' cannot be used with option '--limit <rows>': see mastodon-s3-sync enqueue --help"],
+    [['enqueue', '--local-only', '--retry-failed'], "option '--retry-failed' cannot be used with option '--local-only': see mastodon-s3-sync enqueue --help"],
   ] as const) {
     test(args.join(' '), async () => {
       const result = await runCli([...args]);
