@@ -78,6 +78,16 @@ describe('orphans: objects no row references, Mastodon-shaped keys only, never d
     );
   });
 
+  test('--in source needs no [destination] (the bucket Mastodon uses today, before there is one); --in destination without it is one line', async () => {
+    const sourceOnly = await instance.writeConfig({ source: s3Section(proxy.endpoint, sourceBucket), destination: null }, 'source-only.ini');
+    const result = await runCli(['orphans', '--in', 'source', '--config', sourceOnly]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(result.stdout.trim().split('\n'), [...orphans].sort());
+    const destination = await runCli(['orphans', '--in', 'destination', '--config', sourceOnly]);
+    assert.equal(destination.code, 2, destination.stderr);
+    assert.equal(destination.stderr, 'mastodon-s3-sync: [destination] is missing: add the section to the config file, or list --in source\n');
+  });
+
   test('a reader that has gone (orphans | head) is no error: exit 0, the counts on stderr', async () => {
     const result = await runCliPiped(['orphans', '--in', 'source', '--config', config], 'true');
     assert.equal(result.code, 0, result.stderr);

@@ -71,8 +71,8 @@ export async function reportCommand(jobArguments: string[], options: ReportComma
 /** The pair the config names; without storages in the config, the file's only pair. */
 async function chooseScope(journal: Journal, config: Pick<Config, 'sync'> & { source?: StorageSection; destination?: StorageSection }): Promise<JournalScope> {
   if (config.source !== undefined && config.destination !== undefined) {
-    const source = createStorage(storageOptions(config.source, config as Config));
-    const destination = createStorage(storageOptions(config.destination, config as Config));
+    const source = createStorage(storageOptions(config.source, config));
+    const destination = createStorage(storageOptions(config.destination, config));
     try {
       const scope = journal.scope(source.description, destination.description);
       if (scope === undefined) {
