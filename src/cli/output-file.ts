@@ -50,6 +50,13 @@ export async function lineOutput(file: string | undefined): Promise<LineOutput> 
   };
 }
 
+/** The format an --output file's name asks for (`.csv`; `.jsonl` or `.json`: JSON lines), when --format does not say. */
+export function formatOfFile(file: string | undefined): 'csv' | 'jsonl' | undefined {
+  if (file?.endsWith('.csv') === true) return 'csv';
+  if (file?.endsWith('.jsonl') === true || file?.endsWith('.json') === true) return 'jsonl';
+  return undefined;
+}
+
 export function csvField(value: string): string {
   return /[",\n\r]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
 }

@@ -1,4 +1,5 @@
 import type { Config } from '../config/schema.js';
+import { UserError } from '../errors.js';
 import type { RunStats } from '../stats/run-stats.js';
 import { assertSafeBinding } from '../web/access.js';
 import type { Dashboard } from '../web/index.js';
@@ -19,6 +20,21 @@ export interface DashboardFlags {
   /** Keep serving after the run until Ctrl-C, as the original tool's Flower did. */
   uiLinger?: boolean;
   dryRun?: boolean;
+}
+
+/** The flags that only shape the dashboard, with how the admin spells them. */
+const dashboardOnlyFlags = [
+  ['uiHost', '--ui-host'],
+  ['uiPort', '--ui-port'],
+  ['uiToken', '--ui-token'],
+  ['uiLinger', '--ui-linger'],
+] as const;
+
+/** Without --ui the dashboard's own flags would serve nothing: refused, so that the admin who meant a dashboard learns it at once. */
+export function refuseDashboardFlagsWithoutUi(flags: DashboardFlags): void {
+  if (flags.ui === true) return;
+  const given = dashboardOnlyFlags.find(([name]) => flags[name] !== undefined)?.[1];
+  if (given !== undefined) throw new UserError(`${given} does nothing without --ui: add --ui to serve the dashboard, or leave ${given} out`, 'cli.usage');
 }
 
 /** The dashboard of an in-process run, when --ui asks for it: it watches `stats` and a tail of the log. */

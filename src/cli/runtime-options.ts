@@ -15,7 +15,7 @@ export function databaseOptions(section: Config['database']): DatabaseOptions {
  * A source or destination section as the storage layer wants it. `removedPartial`, for a destination
  * being written only, lets a directory's listings remove abandoned temporary files and hears of each.
  */
-export function storageOptions(section: StorageSection, config: Config, removedPartial?: (removed: RemovedPartial) => void): StorageOptions {
+export function storageOptions(section: StorageSection, config: Pick<Config, 'sync'>, removedPartial?: (removed: RemovedPartial) => void): StorageOptions {
   if (section.type === 'fs') return { type: 'fs', root: section.path, prefix: section.prefix, removeAbandonedPartials: removedPartial };
   return {
     type: 's3',

@@ -4,7 +4,7 @@ import { parse as parseIni } from 'ini';
 import type { z } from 'zod';
 import { UserError } from '../errors.js';
 import { readMastodonEnv } from './mastodon-env.js';
-import { configSchema, databaseOnlyConfigSchema, queueViewConfigSchema, queueSection, sectionNames, uiSection, type Config, type DatabaseOnlyConfig, type QueueViewConfig } from './schema.js';
+import { configSchema, databaseOnlyConfigSchema, readerConfigSchema, sectionNames, type Config, type DatabaseOnlyConfig, type ReaderConfig } from './schema.js';
 
 export const defaultConfigPath = 'private/config.ini';
 export const configPathVariable = 'MASTODON_S3_SYNC_CONFIG';
@@ -44,19 +44,30 @@ export async function loadDatabaseOnlyConfig(sources: ConfigSources = {}): Promi
 }
 
 /**
- * For commands that only watch the queue (`status`, `ui`): the other sections may be left out, and
- * with --queue (`queueFlag`) and no config file nor variable at all, the defaults do.
+ * For commands that open neither the database nor a storage (see readerConfigSchema): every section may be
+ * left out, and when a flag names what they read (`flagGiven`: --queue, --state) with no config file nor
+ * variable at all, the defaults do.
  */
-export async function loadQueueViewConfig(sources: ConfigSources, queueFlag: string | undefined): Promise<Pick<QueueViewConfig, 'queue' | 'ui'>> {
+async function loadReaderConfig(sources: ConfigSources, flagGiven: boolean): Promise<LoadedConfig<ReaderConfig>> {
   try {
-    const { sections, origins } = await readConfigSections(sources);
-    return parseSections(queueViewConfigSchema, sections, origins);
+    const { sections, path: filePath, origins } = await readConfigSections(sources);
+    return { config: parseSections(readerConfigSchema, sections, origins), path: filePath };
   } catch (error) {
-    if (error instanceof UserError && error.code === 'config.missing' && queueFlag !== undefined && sources.configPath === undefined) {
-      return { queue: queueSection.parse({}), ui: uiSection.parse({}) };
+    if (error instanceof UserError && error.code === 'config.missing' && flagGiven && sources.configPath === undefined) {
+      return { config: readerConfigSchema.parse({}), path: undefined };
     }
     throw error;
   }
+}
+
+/** For commands that only watch the queue (`status`, `ui`): [queue] and [ui]; `queueFlag` is --queue. */
+export async function loadQueueViewConfig(sources: ConfigSources, queueFlag: string | undefined): Promise<Pick<ReaderConfig, 'queue' | 'ui'>> {
+  return (await loadReaderConfig(sources, queueFlag !== undefined)).config;
+}
+
+/** For `report`, which reads only the state file: `stateFlag` is --state. */
+export function loadStateViewConfig(sources: ConfigSources, stateFlag: string | undefined): Promise<LoadedConfig<ReaderConfig>> {
+  return loadReaderConfig(sources, stateFlag !== undefined);
 }
 
 async function readConfigSections(

@@ -178,14 +178,18 @@ export const databaseOnlyConfigSchema = configSchema.extend({
   destination: storageSection.optional(),
 });
 
-/** For commands that only watch the queue (`status`, `ui`): [queue] and [ui]; a machine without the database or storages needs nothing else. */
-export const queueViewConfigSchema = databaseOnlyConfigSchema.extend({
+/**
+ * For commands that open neither the database nor a storage: `status` and `ui` read [queue] and [ui],
+ * `report` the state file ([sync] state_path, and [source] and [destination] to pick the pair). A
+ * machine without the database or storages needs nothing else.
+ */
+export const readerConfigSchema = databaseOnlyConfigSchema.extend({
   database: databaseSection.optional(),
 });
 
 export type RawConfig = z.input<typeof configSchema>;
 export type DatabaseOnlyConfig = z.output<typeof databaseOnlyConfigSchema>;
-export type QueueViewConfig = z.output<typeof queueViewConfigSchema>;
+export type ReaderConfig = z.output<typeof readerConfigSchema>;
 export type Config = z.output<typeof configSchema>;
 export type StorageSection = z.output<typeof storageSection>;
 export const sectionNames = ['database', 'source', 'destination', 'sync', 'tunnel', 'queue', 'ui'] as const;

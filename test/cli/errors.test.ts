@@ -20,6 +20,43 @@ function assertOneLineError(result: CliResult, pattern: RegExp): void {
   assert.doesNotMatch(result.stderr + result.stdout, /hunter2|S3RVER-SECRET/, 'no secret');
 }
 
+describe("a mistyped command line is one line in the tool's own shape, naming the help to read, and exit 2", () => {
+  for (const [args, line] of [
+    [['sync', '--dry-rn'], "unknown option '--dry-rn' (Did you mean --dry-run?): see mastodon-s3-sync sync --help"],
+    [['snyc'], "unknown command 'snyc' (Did you mean sync?): see mastodon-s3-sync --help"],
+    [['orphans'], "required option '--in <storage>' not specified: see mastodon-s3-sync orphans --help"],
+    [['report', '--format', 'xml'], "option '--format <format>' argument 'xml' is invalid. Allowed choices are csv, jsonl: see mastodon-s3-sync report --help"],
+    [['sync', '--limit'], "option '--limit <rows>' argument missing: see mastodon-s3-sync sync --help"],
+    [['orphans', 'source', '--in', 'source'], "too many arguments for 'orphans'. Expected 0 arguments but got 1: see mastodon-s3-sync orphans --help"],
+    [['--config', 'private/config.ini'], "unknown option '--config': see mastodon-s3-sync --help"],
+    // --retry-failed reads no rows: a row limit, a new pass or leaving out cache/ would do nothing.
+    [['enqueue', '--retry-failed', '--limit', '5'], "option '--retry-failed' cannot be used with option '--limit <rows>': see mastodon-s3-sync enqueue --help"],
+    [['enqueue', '--local-only', '--retry-failed'], "option '--retry-failed' cannot be used with option '--local-only': see mastodon-s3-sync enqueue --help"],
+  ] as const) {
+    test(args.join(' '), async () => {
+      const result = await runCli([...args]);
+      assert.equal(result.code, 2, result.stderr);
+      assert.equal(result.stderr, `mastodon-s3-sync: ${line}\n`);
+      assert.equal(result.stdout, '');
+    });
+  }
+
+  test('a dashboard option without --ui, which would serve nothing, is refused before the config is read', async () => {
+    for (const [flag, ...value] of [['--ui-port', '8080'], ['--ui-host', '0.0.0.0'], ['--ui-token', 'hunter2'], ['--ui-linger']] as const) {
+      const result = await runCli(['sync', '--config', '/nonexistent/config.ini', flag, ...value]);
+      assert.equal(result.code, 2, result.stderr);
+      assert.equal(result.stderr, `mastodon-s3-sync: ${flag} does nothing without --ui: add --ui to serve the dashboard, or leave ${flag} out\n`);
+    }
+  });
+
+  test('--help is no error: the help on stdout, exit 0', async () => {
+    const result = await runCli(['verify', '--help']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^Usage: mastodon-s3-sync verify \[options\] \[jobs\.\.\.\]/);
+    assert.equal(result.stderr, '');
+  });
+});
+
 describe('bad input gets one clear line and exit code 2', () => {
   let instance: TestInstance;
 
@@ -198,6 +235,8 @@ describe('bad input gets one clear line and exit code 2', () => {
       ['sync', '--concurrency', '2.5', '1024'],
       ['sync', '--concurrency', '5000', '1024'],
       ['worker', '--concurrency', '1025', '1024'],
+      // verify's listings in flight: each is cut into ranges at the id quantiles of one query, which a huge count would swamp.
+      ['verify', '--concurrency', '5000', '1024'],
       ['sync', '--grace-period', '3000000', '86400'],
     ] as const) {
       const result = await runCli([command, '--config', config, flag, value]);

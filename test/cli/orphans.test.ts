@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runCli, runCliPiped } from '../helpers/cli.js';
 import { createScratchDatabase, insertAccount, insertMediaAttachment, insertPreviewCardProvider, serverSettings } from '../helpers/postgres.js';
@@ -76,6 +78,16 @@ describe('orphans: objects no row references, Mastodon-shaped keys only, never d
     );
   });
 
+  test('--in source needs no [destination] (the bucket Mastodon uses today, before there is one); --in destination without it is one line', async () => {
+    const sourceOnly = await instance.writeConfig({ source: s3Section(proxy.endpoint, sourceBucket), destination: null }, 'source-only.ini');
+    const result = await runCli(['orphans', '--in', 'source', '--config', sourceOnly]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(result.stdout.trim().split('\n'), [...orphans].sort());
+    const destination = await runCli(['orphans', '--in', 'destination', '--config', sourceOnly]);
+    assert.equal(destination.code, 2, destination.stderr);
+    assert.equal(destination.stderr, 'mastodon-s3-sync: [destination] is missing: add the section to the config file, or list --in source\n');
+  });
+
   test('a reader that has gone (orphans | head) is no error: exit 0, the counts on stderr', async () => {
     const result = await runCliPiped(['orphans', '--in', 'source', '--config', config], 'true');
     assert.equal(result.code, 0, result.stderr);
@@ -107,6 +119,22 @@ describe('orphans: objects no row references, Mastodon-shaped keys only, never d
         ...unrecognized.map((key) => `unrecognized,,${key}`),
       ].sort(),
     );
+  });
+
+  test('--output takes its format from the file name, as report does: .jsonl JSON lines, .csv CSV, anything else a key a line', async () => {
+    const written = async (name: string): Promise<string[]> => {
+      const file = path.join(instance.directory, name);
+      const result = await runCli(['orphans', '--in', 'source', '--config', config, '--output', file]);
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(result.stdout, '');
+      return (await readFile(file, 'utf8')).trim().split('\n');
+    };
+    const jsonl = (await written('orphans.jsonl')).map((line) => (JSON.parse(line) as { key: string }).key);
+    assert.deepEqual(jsonl.sort(), [...orphans].sort());
+    const csv = await written('orphans.csv');
+    assert.equal(csv[0], 'kind,job,key,size');
+    assert.equal(csv.length, orphans.length + 1);
+    assert.deepEqual((await written('orphans.txt')).sort(), [...orphans].sort());
   });
 
   test('--in destination after a sync: only what was put there by hand', async () => {

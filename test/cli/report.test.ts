@@ -95,6 +95,16 @@ describe('report and sync --retry-failed', () => {
     assert.equal(record.lastRun.status, 'completed');
   });
 
+  test('report needs only the state file: a config without [database], or none at all with --state (a copy of the file on another machine)', async () => {
+    const file = path.join(path.dirname(config), 'state.sqlite');
+    const stateOnly = await instance.writeConfig({ database: null, source: null, destination: null, sync: { state_path: file } }, 'state-only.ini');
+    for (const args of [['--config', stateOnly], ['--state', file]]) {
+      const result = await runCli(['report', ...args, '--json'], { cwd: instance.directory });
+      assert.equal(result.code, 0, result.stderr);
+      assert.deepEqual((JSON.parse(result.stdout) as { report: unknown[] }).report, [{ job: 'accounts', copied: 1, skipped: 0, missing: 1, absentStyle: 0, failed: 1, bytes: 7 }]);
+    }
+  });
+
   test('report reads the state file without writing it', async () => {
     const file = path.join(path.dirname(config), 'state.sqlite');
     const before = (await stat(file)).mtimeMs;
@@ -136,6 +146,17 @@ describe('report and sync --retry-failed', () => {
     assert.equal(result.code, 2, result.stderr);
     assert.match(result.stderr.trim(), /^mastodon-s3-sync: --retry-failed: the state file .*state\.sqlite records no run from s3:\/\/old-media at .* to .*: check \[source\] and \[destination\] against the earlier runs', or run a sync first$/);
     assert.equal(proxy.requests.slice(start).filter((request) => request.path.startsWith(`/${sourceBucket}/accounts/`)).length, 0);
+  });
+
+  test('report for a pair the state file never ran (a [destination] changed since) says which sections to check, as sync --retry-failed does', async () => {
+    const elsewhere = await instance.writeConfig(
+      { destination: { type: 'fs', path: instance.directory }, sync: { state_path: path.join(path.dirname(config), 'state.sqlite') } },
+      'report-elsewhere.ini',
+    );
+    const result = await runCli(['report', '--config', elsewhere]);
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, /^mastodon-s3-sync: the state file .*state\.sqlite records no run from s3:\/\/old-media at .* to directory .*: check \[source\] and \[destination\] against the earlier runs', or run a sync first\n$/);
+    assert.equal(result.stdout, '');
   });
 
   test('without a state file: one clear line', async () => {

@@ -1,5 +1,5 @@
-import { loadCommandConfig, connectDatabase, commandLogger, exitOnInterrupt, type CommonOptions } from '../context.js';
-import { ExitCode } from '../../errors.js';
+import { loadDatabaseCommandConfig, connectDatabase, commandLogger, exitOnInterrupt, type CommonOptions } from '../context.js';
+import { ExitCode, UserError } from '../../errors.js';
 import type { InventoryEntry } from '../../journal/journal-scope.js';
 import type { ParsedKey } from '../../mastodon/mastodon-key-parser.js';
 import { createStorage } from '../../storage/create-storage.js';
@@ -7,7 +7,7 @@ import { resolveJobs } from '../../sync/plan.js';
 import { findOrphans } from '../../sync/orphans.js';
 import { defaultRetryPolicy } from '../../transfer/retry.js';
 import { formatBytes } from '../format.js';
-import { csvField, lineOutput } from '../output-file.js';
+import { csvField, formatOfFile, lineOutput } from '../output-file.js';
 import { storageOptions } from '../runtime-options.js';
 
 export interface OrphansCommandOptions extends CommonOptions {
@@ -23,13 +23,18 @@ export interface OrphansCommandOptions extends CommonOptions {
  * and the counts to stderr.
  */
 export async function orphansCommand(options: OrphansCommandOptions): Promise<number> {
-  const config = await loadCommandConfig(options);
+  const config = await loadDatabaseCommandConfig(options);
+  // Only the storage listed is needed: --in source before the new storage exists, as tootctl would look.
+  const section = config[options.in];
+  if (section === undefined) {
+    throw new UserError(`[${options.in}] is missing: add the section to the config file, or list --in ${options.in === 'source' ? 'destination' : 'source'}`, 'config.invalid');
+  }
   const log = await commandLogger(options);
-  const format = options.format ?? (options.json === true ? 'jsonl' : 'text');
+  const format = options.format ?? formatOfFile(options.output) ?? (options.json === true ? 'jsonl' : 'text');
   const database = await connectDatabase(config);
   const stopExitingOnInterrupt = exitOnInterrupt();
   try {
-    const storage = createStorage(storageOptions(config[options.in], config));
+    const storage = createStorage(storageOptions(section, config));
     try {
       await storage.check('read');
       const jobs = await resolveJobs(database, []);

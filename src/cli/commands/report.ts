@@ -1,5 +1,5 @@
 import { counted } from '../../log.js';
-import { loadDatabaseOnlyConfig } from '../../config/load-config.js';
+import { loadStateViewConfig } from '../../config/load-config.js';
 import { ExitCode, UserError } from '../../errors.js';
 import type { Journal } from '../../journal/journal.js';
 import type { JournalOutcome, JournalScope, KeyState, OutcomeCount } from '../../journal/journal-scope.js';
@@ -9,7 +9,7 @@ import type { StorageSection, Config } from '../../config/schema.js';
 import { formatBytes, textTable } from '../format.js';
 import { parseJobNames, type CommonOptions } from '../context.js';
 import { storageOptions } from '../runtime-options.js';
-import { csvField, lineOutput, type LineOutput } from '../output-file.js';
+import { csvField, formatOfFile, lineOutput, type LineOutput } from '../output-file.js';
 import { openJournal, statePath } from '../state-file.js';
 
 export interface ReportCommandOptions extends CommonOptions {
@@ -27,7 +27,7 @@ const columns = ['job', 'copied', 'skipped', 'missing', 'absent', 'failed', 'byt
 /** Per-job counts from the state file, and the keys that need attention (failed, missing) as CSV or JSON lines. */
 export async function reportCommand(jobArguments: string[], options: ReportCommandOptions): Promise<number> {
   const jobs = parseJobNames(jobArguments);
-  const { config, path: configPath } = await loadDatabaseOnlyConfig({ configPath: options.config, mastodonEnvPath: options.mastodonEnv });
+  const { config, path: configPath } = await loadStateViewConfig({ configPath: options.config, mastodonEnvPath: options.mastodonEnv }, options.state);
   const file = statePath(options, config, configPath)!;
   const journal = await openJournal(file, 'read');
   if (journal === undefined) throw new UserError(`no state file at ${file}: run a sync first, or point --state at the file`, 'journal.missing');
@@ -44,7 +44,7 @@ export async function reportCommand(jobArguments: string[], options: ReportComma
     const summary = options.json === true ? `${JSON.stringify(countsRecord(counts, lastRun))}\n` : `${countsTable(counts)}\n${runLine(lastRun)}`;
     (keysToStdout ? process.stderr : process.stdout).write(summary);
 
-    const format = options.format ?? (options.output?.endsWith('.jsonl') === true || options.output?.endsWith('.json') === true ? 'jsonl' : 'csv');
+    const format = options.format ?? formatOfFile(options.output) ?? 'csv';
     if (output !== undefined) {
       const written = await writeKeys(output, entries(), format);
       await output.close();
@@ -71,12 +71,15 @@ export async function reportCommand(jobArguments: string[], options: ReportComma
 /** The pair the config names; without storages in the config, the file's only pair. */
 async function chooseScope(journal: Journal, config: Pick<Config, 'sync'> & { source?: StorageSection; destination?: StorageSection }): Promise<JournalScope> {
   if (config.source !== undefined && config.destination !== undefined) {
-    const source = createStorage(storageOptions(config.source, config as Config));
-    const destination = createStorage(storageOptions(config.destination, config as Config));
+    const source = createStorage(storageOptions(config.source, config));
+    const destination = createStorage(storageOptions(config.destination, config));
     try {
       const scope = journal.scope(source.description, destination.description);
       if (scope === undefined) {
-        throw new UserError(`the state file ${journal.file} has nothing recorded from ${source.description} to ${destination.description}: run a sync first`, 'journal.no-scope');
+        throw new UserError(
+          `the state file ${journal.file} records no run from ${source.description} to ${destination.description}: check [source] and [destination] against the earlier runs', or run a sync first`,
+          'journal.no-scope',
+        );
       }
       return scope;
     } finally {

@@ -8,7 +8,7 @@ import { runSync, type InventoryMode } from '../../sync/run-sync.js';
 import { defaultRetryPolicy } from '../../transfer/retry.js';
 import { commandLogger, openDatabaseAndCheckStorages, parseJobNames, type CommonOptions } from '../context.js';
 import { createDisplay } from '../progress.js';
-import { RunDashboard, type DashboardFlags } from '../run-dashboard.js';
+import { RunDashboard, refuseDashboardFlagsWithoutUi, type DashboardFlags } from '../run-dashboard.js';
 import { aclFor } from '../runtime-options.js';
 import { journalScope, openJournal, requireStateFile, statePath, type StateFlags } from '../state-file.js';
 import { summaryRecord, summaryTable } from '../summary.js';
@@ -71,6 +71,7 @@ export function parseSince(value: string): Date {
 }
 
 export async function syncCommand(jobArguments: string[], options: SyncCommandOptions): Promise<number> {
+  refuseDashboardFlagsWithoutUi(options);
   boundHeapGrowthForCopying();
   const requestedJobs = parseJobNames(jobArguments);
   const { config, path: configPath } = await loadConfig({ configPath: options.config, mastodonEnvPath: options.mastodonEnv });
