@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, UserError } from '../errors.js';
 import { jobNames } from '../mastodon/object-ref.js';
@@ -6,6 +7,8 @@ import { maxGraceSeconds, parsePort, parsePositiveInteger } from './option-parse
 import { parseQueueUrl } from './queue-options.js';
 
 const programName = 'mastodon-s3-sync';
+// package.json sits two folders up from both src/cli and dist/cli.
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
 // Each command takes only the shared options that change what it does: --help then promises
 // nothing it ignores, and a flag it would ignore is an unknown option, not a silent no-op.
@@ -21,6 +24,7 @@ const verboseOption = (): Option => new Option('-v, --verbose', 'also log derive
 function buildProgram(setExitCode: (code: number) => void): Command {
   const program = new Command(programName)
     .description('Copy exactly the media a Mastodon database references from one storage to another.')
+    .version(version, '-V, --version', 'print the version')
     // Nothing printed here: main() prints commander's errors as the tool's own (see usageError).
     .configureOutput({ outputError: () => undefined });
   const jobsHelp = `jobs to run (default: all): ${jobNames.join(', ')}`;

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { readFile } from 'node:fs/promises';
 import { runCli } from '../helpers/cli.js';
 
 /** The long flags `<command> --help` lists under Options. */
@@ -22,6 +23,15 @@ describe('--help says what the options do', () => {
     const sync = await runCli(['sync', '--help']);
     assert.match(sync.stdout.replace(/\s+/g, ' '), /--ui-token <token> require this bearer token for the dashboard \(default: \[ui\] token or MASTODON_S3_SYNC_UI_TOKEN, which ps does not show\)/);
   });
+});
+
+test('--version prints the version package.json gives, and exits 0', async () => {
+  const { version } = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  for (const flag of ['--version', '-V']) {
+    const result = await runCli([flag]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout, `${version}\n`);
+  }
 });
 
 describe('each command offers exactly the options that do something for it', () => {
