@@ -100,8 +100,8 @@ async function simulate(spec: SimulatedJob, stop: AbortSignal): Promise<void> {
 }
 
 const failedAt = new Map([
-  [5_200, 'SlowDown: Please reduce your request rate. (gave up after 5 attempts)'],
-  [9_400, 'InternalError: We encountered an internal error. Please try again. (gave up after 5 attempts)'],
+  [5_200, 'writing to the destination: SlowDown: Please reduce your request rate. (after 5 attempts)'],
+  [9_400, 'reading from the source: InternalError: We encountered an internal error. Please try again. (after 5 attempts)'],
 ]);
 
 try {
@@ -132,7 +132,7 @@ try {
         startAfterMs: 9_500,
         key: (index) => `custom_emojis/images/000/000/${String(index).padStart(3, '0')}/${index % 2 === 0 ? 'original' : 'static'}/emoji.png`,
         bytes: () => 6_400,
-        outcome: (index) => (index === 130 || index === 402 ? { outcome: 'missing', reason: 'in neither cache/ variant of the source' } : index % 2 === 1 ? { outcome: 'skipped' } : undefined),
+        outcome: (index) => (index === 130 || index === 402 ? { outcome: 'missing', reason: 'not in source' } : index % 2 === 1 ? { outcome: 'skipped' } : undefined),
       },
       stop.signal,
     ),
@@ -148,7 +148,7 @@ try {
         outcome: (index) => {
           const reason = failedAt.get(index);
           if (reason !== undefined) return { outcome: 'failed', reason };
-          if (index === 7_700) return { outcome: 'missing', reason: 'in neither cache/ variant of the source' };
+          if (index === 7_700) return { outcome: 'missing', reason: 'not in source' };
           return index % 7 === 0 ? { outcome: 'skipped' } : undefined;
         },
       },
