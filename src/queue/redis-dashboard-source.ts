@@ -18,6 +18,12 @@ export interface RedisDashboardSource {
   /** What every worker counted in Redis. */
   throttleEvents(): Promise<number>;
   subscribe(listener: (change: QueueDashboardChange) => void): () => void;
+  /**
+   * Any other read of the run's Redis (bull-board's), under the same bound as the dashboard's own:
+   * rejects with the same UserError at once while Redis does not answer, and marks it so when the
+   * read goes unanswered.
+   */
+  read<T>(query: () => Promise<T>): Promise<T>;
   /** Stops polling Redis (subscribers hear nothing more). */
   close(): void;
 }
@@ -139,6 +145,7 @@ export function redisDashboardSource(status: RedisRunStatus, options: RedisDashb
     jobs: () => read(() => status.jobs()),
     failures: (filter) => read(() => status.recentFailures(filter.limit, filter.job)),
     throttleEvents: () => read(() => status.throttleEvents()),
+    read,
     subscribe(listener) {
       listeners.add(listener);
       start();
