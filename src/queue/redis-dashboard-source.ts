@@ -17,6 +17,8 @@ export interface RedisDashboardSource {
   failures(filter: { job?: string; limit: number }): Promise<readonly QueuedFailure[]>;
   /** What every worker counted in Redis. */
   throttleEvents(): Promise<number>;
+  /** False: workers count outcomes in Redis, not how long each object took. */
+  readonly timesObjects: false;
   subscribe(listener: (change: QueueDashboardChange) => void): () => void;
   /**
    * Any other read of the run's Redis (bull-board's), under the same bound as the dashboard's own:
@@ -145,6 +147,7 @@ export function redisDashboardSource(status: RedisRunStatus, options: RedisDashb
     jobs: () => read(() => status.jobs()),
     failures: (filter) => read(() => status.recentFailures(filter.limit, filter.job)),
     throttleEvents: () => read(() => status.throttleEvents()),
+    timesObjects: false,
     read,
     subscribe(listener) {
       listeners.add(listener);
