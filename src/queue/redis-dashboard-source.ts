@@ -17,7 +17,15 @@ export interface RedisDashboardSource {
   failures(filter: { job?: string; limit: number }): Promise<readonly QueuedFailure[]>;
   /** What every worker counted in Redis. */
   throttleEvents(): Promise<number>;
+  /** False: workers count outcomes in Redis, not how long each object took. */
+  readonly timesObjects: false;
   subscribe(listener: (change: QueueDashboardChange) => void): () => void;
+  /**
+   * Any other read of the run's Redis (bull-board's), under the same bound as the dashboard's own:
+   * rejects with the same UserError at once while Redis does not answer, and marks it so when the
+   * read goes unanswered.
+   */
+  read<T>(query: () => Promise<T>): Promise<T>;
   /** Stops polling Redis (subscribers hear nothing more). */
   close(): void;
 }
@@ -139,6 +147,8 @@ export function redisDashboardSource(status: RedisRunStatus, options: RedisDashb
     jobs: () => read(() => status.jobs()),
     failures: (filter) => read(() => status.recentFailures(filter.limit, filter.job)),
     throttleEvents: () => read(() => status.throttleEvents()),
+    timesObjects: false,
+    read,
     subscribe(listener) {
       listeners.add(listener);
       start();

@@ -30,6 +30,11 @@ export interface DashboardSource {
   failures(filter: { job?: string; limit: number }): Promise<readonly FailureRecord[]>;
   /** Requests the storages refused for rate limiting (SlowDown, 429) so far, whichever process met them. */
   throttleEvents(): Promise<number>;
+  /**
+   * Its object changes carry each object's `durationMs` (the in-process run's do): /metrics then has
+   * the object_seconds histogram, which it leaves out otherwise rather than show one that stays empty.
+   */
+  readonly timesObjects: boolean;
   /** Calls `listener` on each change; returns the function that stops it. */
   subscribe(listener: (change: DashboardChange) => void): () => void;
 }

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { outcomes, type JobCounters, type Outcome } from '../stats/run-stats.js';
-import type { DashboardChange, DashboardSource } from './dashboard-source.js';
+import type { DashboardSource } from './dashboard-source.js';
 
 const prefix = 'mastodon_s3_sync_';
 
@@ -22,11 +22,11 @@ const outcomeCount: Record<Outcome, (counters: Readonly<JobCounters>) => number>
  * mixes with (or is polluted by) prom-client's global registry.
  *
  * Object and byte counts are read from the source at scrape time, so they always equal what the
- * page and the summary show; durations and throttling are pushed in as they happen.
+ * page and the summary show; durations, which only an in-process run measures, are pushed in as
+ * they happen.
  */
 export class SyncMetrics {
   readonly registry = new Registry();
-  readonly #objectSeconds: Histogram<'job' | 'outcome'>;
   readonly #unsubscribe: () => void;
 
   constructor(source: DashboardSource) {
@@ -84,13 +84,15 @@ export class SyncMetrics {
         for (const counters of jobs) this.set({ job: counters.job }, counters.inFlight);
       },
     });
-    this.#objectSeconds = new Histogram({
-      name: `${prefix}object_seconds`,
-      help: 'Time to move one object, from the start of its transfer to its outcome, retries included.',
-      labelNames: ['job', 'outcome'],
-      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
-      registers,
-    });
+    const objectSeconds = source.timesObjects
+      ? new Histogram({
+          name: `${prefix}object_seconds`,
+          help: 'Time to move one object, from the start of its transfer to its outcome, retries included.',
+          labelNames: ['job', 'outcome'],
+          buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+          registers,
+        })
+      : undefined;
     new Counter({
       name: `${prefix}throttle_events_total`,
       help: 'Requests a storage refused for rate limiting (SlowDown, 429), by every process of the run.',
@@ -101,7 +103,13 @@ export class SyncMetrics {
         this.inc(count);
       },
     });
-    this.#unsubscribe = source.subscribe((change) => this.#onChange(change));
+    // The changes only feed the histogram.
+    this.#unsubscribe =
+      objectSeconds === undefined
+        ? () => undefined
+        : source.subscribe((change) => {
+            if (change.type === 'object' && change.event.durationMs !== undefined) objectSeconds.observe({ job: change.event.job, outcome: change.event.outcome }, change.event.durationMs / 1000);
+          });
   }
 
   /** The Prometheus text exposition. */
@@ -115,10 +123,5 @@ export class SyncMetrics {
 
   close(): void {
     this.#unsubscribe();
-  }
-
-  #onChange(change: DashboardChange): void {
-    if (change.type !== 'object' || change.event.durationMs === undefined) return;
-    this.#objectSeconds.observe({ job: change.event.job, outcome: change.event.outcome }, change.event.durationMs / 1000);
   }
 }

@@ -23,6 +23,7 @@ export function runStatsSource(stats: RunStats, options: { failureCapacity?: num
     jobs: async () => stats.jobs(),
     failures: async (filter) => failures.latest(filter),
     throttleEvents: async () => stats.throttleEvents,
+    timesObjects: true,
     subscribe(listener: (change: DashboardChange) => void) {
       const onJob = (counters: { job: string }): void => listener({ type: 'job', job: counters.job });
       const onAnyObject = (event: ObjectEvent): void => listener({ type: 'object', event });

@@ -218,8 +218,8 @@ describe('enqueue, workers on several processes, status', () => {
     assert.match(status.stdout, new RegExp(`^${job}\\s+${rows + 1}\\s+${2 * rows + 2}\\s+${2 * rows}\\s+0\\s+1\\s+1\\s+0`, 'm'));
     assert.match(status.stdout, /missing\s+media_attachments\s+media_attachments\/files\/000\/399\/999\/original\/0000000000000000\.jpeg\s+not in source/);
     const statusJson = await runCli(['status', '--config', run.direct, '--json']);
-    const record = lastJson<{ summary: Array<{ job: string; copied: number; finished: boolean }>; workers: unknown[] }>(statusJson.stdout);
-    assert.deepEqual(record.summary.filter((entry) => entry.job === job).map((entry) => [entry.copied, entry.finished]), [[2 * rows, true]]);
+    const record = lastJson<{ summary: Array<{ job: string; copied: number; finished: boolean; state: string }>; workers: unknown[] }>(statusJson.stdout);
+    assert.deepEqual(record.summary.filter((entry) => entry.job === job).map((entry) => [entry.copied, entry.finished, entry.state]), [[2 * rows, true, 'finished']]);
     assert.ok(record.summary.every((entry) => entry.finished), 'the jobs without rows are finished too');
     assert.deepEqual(record.workers, [], 'stopped workers leave the list at once');
 
@@ -379,6 +379,20 @@ describe('enqueue, workers on several processes, status', () => {
       await inspector.close();
     }
 
+    // Every task has its outcome, one a failure: status says the job is done but not clean, how to
+    // retry it, and exits 1 (as sync does), so that a script can tell a clean finish from this one.
+    const failedStatus = await runCli(['status', '--config', run.direct]);
+    assert.equal(failedStatus.code, 1, failedStatus.stderr);
+    assert.match(failedStatus.stdout, new RegExp(`(^|; )${job}: finished, 1 failed(;|$)`, 'm'));
+    assert.match(failedStatus.stdout, /^1 object failed: once its cause is fixed, enqueue --retry-failed queues it again$/m);
+    const failedJson = await runCli(['status', '--config', run.direct, '--json']);
+    assert.equal(failedJson.code, 1, failedJson.stderr);
+    const failedRecord = lastJson<{ summary: Array<{ job: string; failed: number; finished: boolean; state: string }> }>(failedJson.stdout);
+    assert.deepEqual(
+      failedRecord.summary.filter((entry) => entry.job === job).map((entry) => [entry.failed, entry.finished, entry.state]),
+      [[1, true, 'finished-with-failures']],
+    );
+
     proxy.setFaults(undefined);
     const retry = await runCli(['enqueue', '--config', run.direct, '--retry-failed', '--json']);
     assert.equal(retry.code, 0, retry.stderr);
@@ -391,6 +405,8 @@ describe('enqueue, workers on several processes, status', () => {
     // The retry copied it: status no longer lists it among the failures (the missing original stays).
     const after = await runCli(['status', '--config', run.direct]);
     assert.equal(after.code, 0, after.stderr);
+    assert.match(after.stdout, new RegExp(`(^|; )${job}: finished(;|$)`, 'm'));
+    assert.doesNotMatch(after.stdout, /--retry-failed/);
     const listed = after.stdout.split('latest failed or missing objects, newest first:\n')[1]?.trimEnd().split('\n') ?? [];
     assert.deepEqual(
       listed.map((line) => line.replace(/^ {2}\S+ {2}/, '')),

@@ -5,6 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { binPath, dashboardUrlOf } from '../helpers/cli.js';
 import { createTestInstance, type TestInstance } from '../helpers/test-instance.js';
+import { RedisRunStatus } from '../../src/queue/redis-run-status.js';
+import { cleanUp, testRedis, testRedisUrl } from '../queue/test-redis.js';
 
 describe('ui: the dashboard of a queued run', () => {
   let instance: TestInstance;
@@ -24,6 +26,21 @@ describe('ui: the dashboard of a queued run', () => {
       const board = await fetch(new URL('/queues', url));
       assert.equal(board.status, 200);
       assert.match(await board.text(), /bull-board|Bull Dashboard/i);
+      // Workers time no object into Redis: /metrics has the counts, and no histogram that stays empty.
+      const writer = testRedis();
+      try {
+        const status = new RedisRunStatus(writer, prefix);
+        await status.startEnqueue('accounts', 1, false);
+        await status.batchEnqueued('accounts', { rows: 1, referenced: 1, added: 1, alreadyQueued: 0, cursor: '1' });
+        await status.record({ job: 'accounts', key: 'a', outcome: 'copied', bytes: 10, durationMs: 20 });
+      } finally {
+        await writer.quit();
+      }
+      const metrics = await fetch(new URL('/metrics', url));
+      assert.equal(metrics.status, 200);
+      const scrape = await metrics.text();
+      assert.match(scrape, /^mastodon_s3_sync_objects_total\{job="accounts",outcome="copied"\} 1$/m);
+      assert.doesNotMatch(scrape, /object_seconds/);
       const page = await fetch(url);
       assert.equal(page.status, 200);
       // The workers log on their own machines: the page says so instead of waiting for a line that never comes.
@@ -32,6 +49,7 @@ describe('ui: the dashboard of a queued run', () => {
     } finally {
       cli.kill('SIGINT');
       const [code] = (await once(cli, 'exit')) as [number | null];
+      await cleanUp({ url: testRedisUrl, prefix });
       assert.equal(code, 0);
     }
   });

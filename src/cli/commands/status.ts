@@ -1,9 +1,9 @@
 import { loadQueueViewConfig } from '../../config/load-config.js';
 import { ExitCode } from '../../errors.js';
-import { redactUrl } from '../../log.js';
+import { counted, redactUrl } from '../../log.js';
 import { QueueInspector } from '../../queue/queue-inspector.js';
 import { answerWithin, closeRedis, connectRedis, redisStoppedAnswering } from '../../queue/redis-client.js';
-import { RedisRunStatus } from '../../queue/redis-run-status.js';
+import { RedisRunStatus, type RedisJobCounters } from '../../queue/redis-run-status.js';
 import type { CommonOptions } from '../context.js';
 import { queueSettings, type QueueFlags } from '../queue-options.js';
 import { summaryRecord, summaryTable } from '../summary.js';
@@ -14,6 +14,21 @@ export interface StatusCommandOptions extends CommonOptions, QueueFlags {
 }
 
 const defaultFailures = 10;
+
+/** Where a job stands; `finished-with-failures`: every task has its outcome, some of them failed and not retried. */
+type JobState = 'enqueueing' | 'copying' | 'finished' | 'finished-with-failures';
+
+const stateText: Record<JobState, string> = {
+  enqueueing: 'enqueue not finished',
+  copying: 'queued, copying',
+  finished: 'finished',
+  'finished-with-failures': 'finished',
+};
+
+function jobState(counters: RedisJobCounters): JobState {
+  if (counters.finishedAt !== undefined) return counters.failed > 0 ? 'finished-with-failures' : 'finished';
+  return counters.enqueued ? 'copying' : 'enqueueing';
+}
 
 /**
  * How long status waits for Redis's answers once connected. Long enough to ride out a Redis
@@ -42,18 +57,27 @@ export async function statusCommand(options: StatusCommandOptions): Promise<numb
       redis.disconnect();
       return redisStoppedAnswering(settings.url, answerTimeoutMs, ', then run status again');
     });
+    // Failures no `enqueue --retry-failed` put back: exit 1, as sync's, so that a script tells a clean run from one that needs a retry.
+    const failed = jobs.reduce((sum, counters) => sum + counters.failed, 0);
+    const exitCode = failed > 0 ? ExitCode.someObjectsFailed : ExitCode.ok;
     if (options.json === true) {
       const summary = summaryRecord(jobs, false)['summary'] as Record<string, unknown>[];
       const record = {
         queue: { url: redactUrl(settings.url), prefix: settings.prefix, ...counts },
         run: meta ?? null,
         workers,
-        summary: summary.map((entry, index) => ({ ...entry, inFlight: jobs[index]!.inFlight, enqueued: jobs[index]!.enqueued, finished: jobs[index]!.finishedAt !== undefined })),
+        summary: summary.map((entry, index) => ({
+          ...entry,
+          inFlight: jobs[index]!.inFlight,
+          enqueued: jobs[index]!.enqueued,
+          finished: jobs[index]!.finishedAt !== undefined,
+          state: jobState(jobs[index]!),
+        })),
         failures,
         throttleEvents: throttled,
       };
       process.stdout.write(`${JSON.stringify(record)}\n`);
-      return ExitCode.ok;
+      return exitCode;
     }
     const lines = [
       `queue ${redactUrl(settings.url)} (prefix ${settings.prefix}): ${counts.waiting} waiting, ${counts.active} active, ${counts.delayed} delayed, ${counts.failed} failed`,
@@ -66,8 +90,9 @@ export async function statusCommand(options: StatusCommandOptions): Promise<numb
     );
     if (jobs.length > 0) {
       lines.push('', summaryTable(jobs, false));
-      const states = jobs.map((counters) => `${counters.job}: ${counters.finishedAt !== undefined ? 'finished' : counters.enqueued ? 'queued, copying' : 'enqueue not finished'}`);
+      const states = jobs.map((counters) => `${counters.job}: ${stateText[jobState(counters)]}${counters.failed > 0 ? `, ${counters.failed} failed` : ''}`);
       lines.push('', states.join('; '));
+      if (failed > 0) lines.push(`${counted(failed, 'object')} failed: once ${failed === 1 ? 'its cause is' : 'their causes are'} fixed, enqueue --retry-failed queues ${failed === 1 ? 'it' : 'them'} again`);
     } else {
       lines.push('', 'nothing enqueued yet');
     }
@@ -77,7 +102,7 @@ export async function statusCommand(options: StatusCommandOptions): Promise<numb
       for (const failure of failures) lines.push(`  ${new Date(failure.time).toISOString()}  ${failure.outcome.padEnd(7)}  ${failure.job}  ${failure.key}  ${failure.reason}`);
     }
     process.stdout.write(`${lines.join('\n')}\n`);
-    return ExitCode.ok;
+    return exitCode;
   } finally {
     await inspector.close();
     await closeRedis(redis);

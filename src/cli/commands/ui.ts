@@ -31,7 +31,14 @@ export async function uiCommand(options: UiCommandOptions): Promise<number> {
       host: options.uiHost ?? config.ui.host,
       port: options.uiPort ?? config.ui.port,
       token: options.uiToken ?? config.ui.token,
-      mountQueueBoard: queueBoardMount(queue),
+      // bull-board's page reads nothing from Redis itself: the PING has it answer 503 too while Redis
+      // does not, rather than a page whose every request then fails.
+      mountQueueBoard: queueBoardMount(queue, (work) =>
+        source.read(async () => {
+          await redis.ping();
+          return work();
+        }),
+      ),
     });
     log.info(`dashboard at ${dashboard.url} (queue internals at ${new URL(queueBoardPath, dashboard.url).toString()}); Ctrl-C to quit`);
     await new Promise<void>((resolve) => {
