@@ -22,7 +22,8 @@ export async function atomicWrite(filePath: string, body: Readable): Promise<voi
   try {
     try {
       await makeDirectory(directory);
-      handle = await open(temporary, 'wx', 0o644);
+      // As Paperclip writes Mastodon's own files: 0666 less the umask (0644 under 022, 0664 under 002).
+      handle = await open(temporary, 'wx', 0o666);
     } catch (error) {
       throw writeFailure(error, filePath);
     }
