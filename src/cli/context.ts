@@ -117,9 +117,12 @@ async function checkStorages({ source, destination }: { source: Storage; destina
   const checks = await Promise.allSettled([checkStorage(source, 'read'), checkStorage(destination, destinationMode, writes)]);
   const failed = checks.findIndex((check) => check.status === 'rejected');
   if (failed === -1) return;
-  const reason = (checks[failed] as PromiseRejectedResult).reason as unknown;
-  // Both sides are often on one provider: the admin must know which section to correct.
-  throw reason instanceof UserError ? new UserError(`${failed === 0 ? '[source]' : '[destination]'} ${reason.message}`, reason.code) : reason;
+  throw inSection(failed === 0 ? 'source' : 'destination', (checks[failed] as PromiseRejectedResult).reason);
+}
+
+/** Both sides are often on one provider: a storage's one-line error names the section to correct. */
+export function inSection(section: 'source' | 'destination', error: unknown): unknown {
+  return error instanceof UserError ? new UserError(`[${section}] ${error.message}`, error.code) : error;
 }
 
 /**

@@ -27,6 +27,18 @@ async function modesOnDisk(directory: string): Promise<{ files: Map<string, numb
 /** Runs the CLI under `umask`, as a shell whose umask is that would. */
 const withUmask = (umask: string): string[] => ['sh', '-c', `umask ${umask} && exec "$@"`, 'sh'];
 
+/** `rows` media rows of PNG images from id `firstId` on: each original's and small's key, with random bytes. */
+async function insertImages(instance: TestInstance, firstId: number, rows: number): Promise<Map<string, Buffer>> {
+  const objects = new Map<string, Buffer>();
+  for (let row = 0; row < rows; row += 1) {
+    const id = String(firstId + row);
+    const name = `${randomBytes(8).toString('hex')}.png`;
+    await insertMediaAttachment(instance.database.client, { id, file_file_name: name, file_content_type: 'image/png', type: 0 });
+    for (const style of ['original', 'small']) objects.set(`media_attachments/files/000/${id.slice(0, 3)}/${id.slice(3)}/${style}/${name}`, randomBytes(512));
+  }
+  return objects;
+}
+
 describe('S3 back to a directory that Mastodon then serves', () => {
   let instance: TestInstance;
   /** Every key the rows reference, with its bytes. */
@@ -34,16 +46,9 @@ describe('S3 back to a directory that Mastodon then serves', () => {
 
   before(async () => {
     instance = await createTestInstance();
-    for (let row = 0; row < 3; row += 1) {
-      const id = String(300_000 + row);
-      const name = `${randomBytes(8).toString('hex')}.png`;
-      await insertMediaAttachment(instance.database.client, { id, file_file_name: name, file_content_type: 'image/png', type: 0 });
-      for (const style of ['original', 'small']) {
-        const key = `media_attachments/files/000/${id.slice(0, 3)}/${id.slice(3)}/${style}/${name}`;
-        const body = randomBytes(512);
-        expected.set(key, body);
-        await instance.seed(key, body, { contentType: 'image/png' });
-      }
+    for (const [key, body] of await insertImages(instance, 300_000, 3)) {
+      expected.set(key, body);
+      await instance.seed(key, body, { contentType: 'image/png' });
     }
   });
   after(() => instance.close());
@@ -65,5 +70,70 @@ describe('S3 back to a directory that Mastodon then serves', () => {
       for (const [directory, mode] of directories) assert.equal(mode.toString(8), directoryMode.toString(8), `umask ${umask}: ${directory}/`);
       for (const [key, body] of expected) assert.ok((await readFile(path.join(target, key))).equals(body), key);
     }
+  });
+
+  test('a [destination] path through a symbolic link to a missing directory (a disk not mounted) names the link and its target, not mkdir -p', async () => {
+    const disk = path.join(instance.directory, 'unmounted-disk');
+    const live = path.join(instance.directory, 'dangling-destination', 'public');
+    await mkdir(live, { recursive: true });
+    await symlink(path.join(disk, 'system'), path.join(live, 'system'));
+    const config = await instance.writeConfig({ destination: { type: 'fs', path: path.join(live, 'system') } }, 'dangling-destination.ini');
+    const result = await runCli(['sync', '--config', config]);
+    assert.equal(result.code, 2, result.stderr);
+    assert.deepEqual(result.stderr.trim().split('\n'), [
+      `mastodon-s3-sync: [destination] ${path.join(live, 'system')} is a symbolic link to ${path.join(disk, 'system')}, which does not exist (is its disk mounted?): mount it or create ${path.join(disk, 'system')}, or correct "path"`,
+    ]);
+    assert.deepEqual(await readdir(live), ['system']);
+  });
+
+  test('a folder of the destination linked to a missing directory stops the run before any object, naming the link', async () => {
+    const target = path.join(instance.directory, 'dangling-folder');
+    await mkdir(target);
+    const elsewhere = path.join(instance.directory, 'unmounted-media');
+    await symlink(elsewhere, path.join(target, 'media_attachments'));
+    const config = await instance.writeConfig({ destination: { type: 'fs', path: target } }, 'dangling-folder.ini');
+    const result = await runCli(['sync', '--config', config]);
+    assert.equal(result.code, 2, result.stderr);
+    assert.deepEqual(result.stderr.trim().split('\n'), [
+      `mastodon-s3-sync: [destination] ${path.join(target, 'media_attachments')} is a symbolic link to ${elsewhere}, which does not exist (is its disk mounted?): mount it or create ${elsewhere}, or remove the link`,
+    ]);
+    assert.deepEqual(await readdir(target), ['media_attachments']);
+  });
+});
+
+describe('a directory as the source', () => {
+  let instance: TestInstance;
+  /** Laid out as Mastodon lays out its rails root: `live/public/system` holds the media. */
+  let live: string;
+  let system: string;
+  let keys: string[];
+
+  before(async () => {
+    instance = await createTestInstance();
+    live = path.join(instance.directory, 'live');
+    system = path.join(live, 'public', 'system');
+    keys = [];
+    for (const [key, body] of await insertImages(instance, 400_000, 2)) {
+      await mkdir(path.dirname(path.join(system, key)), { recursive: true });
+      await writeFile(path.join(system, key), body);
+      keys.push(key);
+    }
+  });
+  after(() => instance.close());
+
+  test('a folder of the source linked to a missing directory is refused before anything is read: its objects would count as missing, and a re-run would not look again', async () => {
+    const source = path.join(instance.directory, 'source-with-dangling-cache');
+    await mkdir(source);
+    const elsewhere = path.join(instance.directory, 'unmounted-cache');
+    await symlink(elsewhere, path.join(source, 'cache'));
+    const config = await instance.writeConfig({ source: { type: 'fs', path: source } }, 'dangling-source.ini');
+    for (const command of [['sync'], ['verify'], ['orphans', '--in', 'source']]) {
+      const result = await runCli([...command, '--config', config]);
+      assert.equal(result.code, 2, `${command[0]}: ${result.stderr}`);
+      assert.deepEqual(result.stderr.trim().split('\n'), [
+        `mastodon-s3-sync: [source] ${path.join(source, 'cache')} is a symbolic link to ${elsewhere}, which does not exist (is its disk mounted?): mount it, or remove the link`,
+      ], command[0]);
+    }
+    assert.deepEqual(await instance.destinationKeys(), []);
   });
 });

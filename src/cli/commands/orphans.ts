@@ -1,4 +1,4 @@
-import { loadDatabaseCommandConfig, connectDatabase, commandLogger, exitOnInterrupt, type CommonOptions } from '../context.js';
+import { loadDatabaseCommandConfig, connectDatabase, commandLogger, exitOnInterrupt, inSection, type CommonOptions } from '../context.js';
 import { ExitCode, UserError } from '../../errors.js';
 import type { InventoryEntry } from '../../journal/journal-scope.js';
 import type { ParsedKey } from '../../mastodon/mastodon-key-parser.js';
@@ -36,7 +36,7 @@ export async function orphansCommand(options: OrphansCommandOptions): Promise<nu
   try {
     const storage = createStorage(storageOptions(section, config));
     try {
-      await storage.check('read');
+      await storage.check('read').catch((error: unknown) => Promise.reject(inSection(options.in, error)));
       const jobs = await resolveJobs(database, []);
       const output = await lineOutput(options.output);
       if (format === 'csv') await output.write('kind,job,key,size\n');

@@ -2,6 +2,7 @@ import { constants } from 'node:fs';
 import { access, opendir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../../errors.js';
+import { danglingLinkBelow, danglingLinkOnPath, type DanglingLink } from './dangling-links.js';
 import { makeDirectory } from './make-directory.js';
 import { partialFileName } from './partial-files.js';
 
@@ -14,14 +15,17 @@ function errnoOf(error: unknown): string {
  * `root` must exist and be a directory: a typo in "path" should not silently start an empty tree
  * elsewhere. `ifMissing` is the fix when it does not exist: a directory to write may be made, one
  * to read (the instance's media) was misspelt, and an empty one made in its place would read as
- * every object missing.
+ * every object missing. `ifDangling` is the fix when the path goes through a link to nothing
+ * (mkdir -p would fail there with "File exists").
  */
-async function requireDirectory(directory: string, ifMissing: string): Promise<void> {
+async function requireDirectory(directory: string, ifMissing: string, ifDangling: (link: DanglingLink) => string): Promise<void> {
   let isDirectory: boolean;
   try {
     isDirectory = (await stat(directory)).isDirectory();
   } catch (error) {
     const errno = errnoOf(error);
+    const dangling = errno === 'ENOENT' ? await danglingLinkOnPath(directory) : undefined;
+    if (dangling !== undefined) throw danglingLinkError(dangling, ifDangling(dangling), 'storage.no-directory');
     if (errno === 'ENOENT' || errno === 'ENOTDIR') {
       throw new UserError(`directory ${directory} does not exist (${errno}): ${ifMissing}`, 'storage.no-directory');
     }
@@ -32,11 +36,23 @@ async function requireDirectory(directory: string, ifMissing: string): Promise<v
   }
 }
 
+function danglingLinkError({ link, target }: DanglingLink, fix: string, code: string): UserError {
+  return new UserError(`${link} is a symbolic link to ${target}, which does not exist (is its disk mounted?): ${fix}`, code);
+}
+
+/** Links to nothing in the tree's top folders: for a source every object below would count as missing, and a re-run would trust that. */
+async function refuseDanglingLinks(base: string, fix: (link: DanglingLink) => string): Promise<void> {
+  const dangling = await danglingLinkBelow(base);
+  if (dangling !== undefined) throw danglingLinkError(dangling, fix(dangling), 'storage.dangling-link');
+}
+
 const correctPath = `correct "path" (Mastodon's public/system, PAPERCLIP_ROOT_PATH)`;
+const mountOrCorrectPath = (): string => 'mount it, or correct "path"';
+const mountOrCreate = (then: string) => ({ target }: DanglingLink): string => `mount it or create ${target}, ${then}`;
 
 export async function checkReadable(root: string, base: string): Promise<void> {
-  await requireDirectory(root, correctPath);
-  await requireDirectory(base, base === root ? correctPath : 'correct "prefix"');
+  await requireDirectory(root, correctPath, mountOrCorrectPath);
+  await requireDirectory(base, base === root ? correctPath : 'correct "prefix"', mountOrCorrectPath);
   try {
     // access() says yes to root for everything; opening the directory is the real test.
     await access(base, constants.R_OK | constants.X_OK);
@@ -44,11 +60,12 @@ export async function checkReadable(root: string, base: string): Promise<void> {
   } catch (error) {
     throw new UserError(`directory ${base} is not readable (${errnoOf(error)}): fix its permissions for the user running mastodon-s3-sync`, 'storage.not-readable');
   }
+  await refuseDanglingLinks(base, () => 'mount it, or remove the link');
 }
 
 /** Creates (and removes) a real file: only that proves a read-only mount or a full disk wrong, whoever runs the tool. */
 export async function checkWritable(root: string, base: string): Promise<void> {
-  await requireDirectory(root, `create it with mkdir -p ${root}, or correct "path"`);
+  await requireDirectory(root, `create it with mkdir -p ${root}, or correct "path"`, mountOrCreate('or correct "path"'));
   const probe = path.join(base, partialFileName());
   try {
     await makeDirectory(base);
@@ -65,4 +82,5 @@ export async function checkWritable(root: string, base: string): Promise<void> {
   } finally {
     await rm(probe, { force: true }).catch(() => undefined);
   }
+  await refuseDanglingLinks(base, mountOrCreate('or remove the link'));
 }
