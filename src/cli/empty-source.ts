@@ -1,9 +1,25 @@
+import path from 'node:path';
+import type { StorageSection } from '../config/schema.js';
 import { counted } from '../log.js';
+import { mediaRootBelow } from '../storage/fs/fs-check.js';
+
 /**
  * The line for a run whose [source] held none of the objects the rows reference. An instance
  * loses a file now and then, not all of them: a wrong bucket, prefix or directory is far likelier,
  * and without this line a sync would just count every key missing and a verify would pass.
  */
-export function emptySourceHint(source: string, keys: number): string {
-  return `[source] ${source} holds none of the ${counted(keys, 'object')} the database references: check its bucket and prefix (Mastodon's S3_KEY_PREFIX), or its path`;
+export async function emptySourceHint(section: StorageSection, description: string, keys: number): Promise<string> {
+  return `[source] ${description} holds none of the ${counted(keys, 'object')} the database references: ${await whatToCorrect(section)}`;
+}
+
+/** The line for `orphans` on a storage none of whose objects lies where Mastodon puts media: the same mistakes, seen from the listing. */
+export async function unshapedStorageHint(name: 'source' | 'destination', section: StorageSection, description: string, objects: number): Promise<string> {
+  return `[${name}] ${description}: none of its ${counted(objects, 'object')} is where Mastodon puts media: ${await whatToCorrect(section)}`;
+}
+
+/** A directory one level too high (`public`, or the rails root) is the commonest: the media root below it is named. */
+async function whatToCorrect(section: StorageSection): Promise<string> {
+  if (section.type === 's3') return "check its bucket and prefix (Mastodon's S3_KEY_PREFIX)";
+  const below = await mediaRootBelow(path.resolve(section.path, section.prefix ?? ''));
+  return `"path" must be Mastodon's public/system (PAPERCLIP_ROOT_PATH)${below === undefined ? '' : `; did you mean ${below}?`}`;
 }

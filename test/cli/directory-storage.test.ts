@@ -136,4 +136,35 @@ describe('a directory as the source', () => {
     }
     assert.deepEqual(await instance.destinationKeys(), []);
   });
+
+  test("a [source] path one level above public/system: sync, verify and orphans each say that no object is there, and name the public/system below it", async () => {
+    const public_ = path.join(live, 'public');
+    const config = await instance.writeConfig({ source: { type: 'fs', path: public_ } }, 'above-system.ini');
+    const hint = `[source] directory ${public_} holds none of the 4 objects the database references: "path" must be Mastodon's public/system (PAPERCLIP_ROOT_PATH); did you mean ${system}?`;
+
+    const sync = await runCli(['sync', '--config', config]);
+    assert.equal(sync.code, 0, sync.stderr);
+    assert.match(sync.stdout, /^total +2 +4 +0 +0 +2 +2 +0 /m);
+    assert.ok(sync.stderr.trim().endsWith(hint), sync.stderr);
+    assert.deepEqual(await instance.destinationKeys(), []);
+
+    const verify = await runCli(['verify', '--config', config]);
+    assert.equal(verify.code, 2, verify.stderr);
+    assert.equal(verify.stderr.trim().split('\n').at(-1), `mastodon-s3-sync: ${hint}; nothing was verified`);
+
+    const orphans = await runCli(['orphans', '--in', 'source', '--config', config]);
+    assert.equal(orphans.code, 0, orphans.stderr);
+    assert.equal(orphans.stdout, '');
+    assert.deepEqual(orphans.stderr.trim().split('\n').slice(-2), [
+      `directory ${public_}: 4 objects, 0 referenced, 0 orphans (0 B), 4 not Mastodon-shaped (2.0 KB; list them with --unrecognized). Nothing was deleted.`,
+      `[source] directory ${public_}: none of its 4 objects is where Mastodon puts media: "path" must be Mastodon's public/system (PAPERCLIP_ROOT_PATH); did you mean ${system}?`,
+    ]);
+
+    // The right path: every object found, and no such line.
+    const right = await instance.writeConfig({ source: { type: 'fs', path: system } }, 'system.ini');
+    const copied = await runCli(['sync', '--config', right]);
+    assert.equal(copied.code, 0, copied.stderr);
+    assert.doesNotMatch(copied.stderr, /holds none|did you mean/);
+    assert.deepEqual(await instance.destinationKeys(), [...keys].sort());
+  });
 });

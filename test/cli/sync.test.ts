@@ -120,7 +120,7 @@ describe('sync accounts and media_attachments from S3 to S3', () => {
     assert.deepEqual(last, {
       ...last,
       level: 40,
-      msg: `[source] s3://${sourceBucket}/elsewhere at ${instance.sourceServer.endpoint} holds none of the 6 objects the database references: check its bucket and prefix (Mastodon's S3_KEY_PREFIX), or its path`,
+      msg: `[source] s3://${sourceBucket}/elsewhere at ${instance.sourceServer.endpoint} holds none of the 6 objects the database references: check its bucket and prefix (Mastodon's S3_KEY_PREFIX)`,
     });
     // The right [source] finds them: no warning.
     const right = await runCli(['sync', 'accounts', '--config', config, '--dry-run', '--no-state', '--json']);

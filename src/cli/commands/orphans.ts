@@ -7,6 +7,7 @@ import { resolveJobs } from '../../sync/plan.js';
 import { findOrphans } from '../../sync/orphans.js';
 import { defaultRetryPolicy } from '../../transfer/retry.js';
 import { formatBytes } from '../format.js';
+import { unshapedStorageHint } from '../empty-source.js';
 import { csvField, formatOfFile, lineOutput } from '../output-file.js';
 import { storageOptions } from '../runtime-options.js';
 
@@ -75,6 +76,10 @@ export async function orphansCommand(options: OrphansCommandOptions): Promise<nu
         `${storage.description}: ${counts.listed} objects, ${counts.referenced} referenced, ${counts.orphans} orphans (${formatBytes(counts.orphanBytes)}${perJob === '' ? '' : `; ${perJob}`}), ` +
           `${counts.unrecognized} not Mastodon-shaped (${formatBytes(counts.unrecognizedBytes)}${counts.unrecognized > 0 && options.unrecognized !== true ? '; list them with --unrecognized' : ''}). Nothing was deleted.\n`,
       );
+      // Orphans of a wrong path or prefix would all be listed as not Mastodon-shaped, and the run would look clean.
+      if (counts.listed > 0 && counts.unrecognized === counts.listed) {
+        process.stderr.write(`${await unshapedStorageHint(options.in, section, storage.description, counts.listed)}\n`);
+      }
       return ExitCode.ok;
     } finally {
       await storage.close();

@@ -189,7 +189,7 @@ export async function syncCommand(jobArguments: string[], options: SyncCommandOp
       // A retry asks only about keys already missing or failed: finding none of them says nothing about [source].
       const keys = jobsRun.reduce((sum, counters) => sum + counters.keys, 0);
       const found = jobsRun.reduce((sum, counters) => sum + counters.copied + counters.skipped + counters.failed, 0);
-      if (result.status === 'completed' && options.retryFailed !== true && keys > 0 && found === 0) log.warn(emptySourceHint(source.description, keys));
+      if (result.status === 'completed' && options.retryFailed !== true && keys > 0 && found === 0) log.warn(await emptySourceHint(config.source, source.description, keys));
       if (dashboardUrl !== undefined && options.uiLinger === true && result.status === 'completed') {
         log.info(`run finished; the dashboard stays at ${dashboardUrl} until Ctrl-C`);
         await untilSignal();

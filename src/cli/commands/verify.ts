@@ -47,7 +47,7 @@ export async function verifyCommand(jobArguments: string[], options: VerifyComma
     const keys = counts.reduce((sum, job) => sum + job.keys, 0);
     // Nothing was compared: a pass would only say that [source] is not where the instance keeps its media,
     // and a table would count as ok every key the destination holds. (With no key in the source, no problem was written.)
-    if (keys > 0 && counts.every((job) => job.inSource === 0)) throw new UserError(`${emptySourceHint(source.description, keys)}; nothing was verified`, 'verify.empty-source');
+    if (keys > 0 && counts.every((job) => job.inSource === 0)) throw new UserError(`${await emptySourceHint(config.source, source.description, keys)}; nothing was verified`, 'verify.empty-source');
     const problems = counts.reduce((sum, job) => sum + job.missing + job.differs, 0);
     await output.write(options.json === true ? `${JSON.stringify({ verify: counts, problems })}\n` : `${countsTable(counts)}\n`);
     if (options.json !== true) {

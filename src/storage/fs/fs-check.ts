@@ -84,3 +84,11 @@ export async function checkWritable(root: string, base: string): Promise<void> {
   }
   await refuseDanglingLinks(base, mountOrCreate('or remove the link'));
 }
+
+/** Where Mastodon's media root would be if `directory` were one or two levels above it (`public`, or the rails root). */
+export async function mediaRootBelow(directory: string): Promise<string | undefined> {
+  for (const candidate of [path.join(directory, 'system'), path.join(directory, 'public', 'system')]) {
+    if ((await stat(candidate).catch(() => undefined))?.isDirectory() === true) return candidate;
+  }
+  return undefined;
+}
