@@ -10,7 +10,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runCli } from '../helpers/cli.js';
 import { insertMediaAttachment } from '../helpers/postgres.js';
-import { createTestInstance, type TestInstance } from '../helpers/test-instance.js';
+import { createTestInstance, jobSummary, type TestInstance } from '../helpers/test-instance.js';
 
 /** Every file and directory below `directory`, relative, with its permission bits. */
 async function modesOnDisk(directory: string): Promise<{ files: Map<string, number>; directories: Map<string, number> }> {
@@ -70,6 +70,33 @@ describe('S3 back to a directory that Mastodon then serves', () => {
       for (const [directory, mode] of directories) assert.equal(mode.toString(8), directoryMode.toString(8), `umask ${umask}: ${directory}/`);
       for (const [key, body] of expected) assert.ok((await readFile(path.join(target, key))).equals(body), key);
     }
+  });
+
+  test('re-runs skip what the directory holds; verify compares sizes (a directory keeps no MD5) and says so; orphans finds none', async () => {
+    const target = path.join(instance.directory, 'rerun-system');
+    await mkdir(target);
+    const config = await instance.writeConfig({ destination: { type: 'fs', path: target } }, 'rerun.ini');
+    const first = await runCli(['sync', '--config', config, '--json']);
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(jobSummary(first.stdout, 'media_attachments').copied, expected.size);
+    for (const flags of [[], ['--inventory'], ['--no-state']]) {
+      const again = await runCli(['sync', '--config', config, '--json', ...flags]);
+      assert.equal(again.code, 0, again.stderr);
+      assert.deepEqual([jobSummary(again.stdout, 'media_attachments').copied, jobSummary(again.stdout, 'media_attachments').skipped], [0, expected.size], flags.join(' '));
+    }
+
+    const verified = await runCli(['verify', '--config', config]);
+    assert.equal(verified.code, 0, verified.stderr);
+    assert.equal(verified.stderr.trim().split('\n').at(-1), `verified: every referenced object the source has is in directory ${target} with the same size (a directory keeps no MD5, so sizes only)`);
+    const orphans = await runCli(['orphans', '--in', 'destination', '--config', config]);
+    assert.equal(orphans.code, 0, orphans.stderr);
+    assert.equal(orphans.stdout, '');
+
+    const [truncated] = [...expected.keys()];
+    await writeFile(path.join(target, truncated!), 'cut');
+    const differs = await runCli(['verify', '--config', config]);
+    assert.equal(differs.code, 1, differs.stderr);
+    assert.match(differs.stdout, new RegExp(`^size differs  ${truncated} \\(source 512 bytes, destination 3 bytes\\)$`, 'm'));
   });
 
   test('a [destination] path through a symbolic link to a missing directory (a disk not mounted) names the link and its target, not mkdir -p', async () => {

@@ -51,9 +51,11 @@ export async function verifyCommand(jobArguments: string[], options: VerifyComma
     const problems = counts.reduce((sum, job) => sum + job.missing + job.differs, 0);
     await output.write(options.json === true ? `${JSON.stringify({ verify: counts, problems })}\n` : `${countsTable(counts)}\n`);
     if (options.json !== true) {
+      // A file has no ETag: where either side is a directory, a pass says no more than the sizes do.
+      const compared = config.source.type === 'fs' || config.destination.type === 'fs' ? 'a directory keeps no MD5, so sizes only' : 'and MD5 where both ETags are single-part';
       process.stderr.write(
         problems === 0
-          ? `verified: every referenced object the source has is in ${destination.description} with the same size (and MD5 where both ETags are single-part)\n`
+          ? `verified: every referenced object the source has is in ${destination.description} with the same size (${compared})\n`
           : `${counted(problems, 'object')} missing or different in ${destination.description}: sync --inventory copies them again\n`,
       );
     }
