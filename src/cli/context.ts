@@ -5,7 +5,7 @@ import { createLogger, type Logger } from '../log.js';
 import type { MastodonDatabase } from '../mastodon/database.js';
 import { isJobName, jobNames, type JobName } from '../mastodon/object-ref.js';
 import { isTransientError } from '../storage/errors.js';
-import type { RemovedPartial } from '../storage/fs/partial-files.js';
+import type { DirectoryWriteReports } from '../storage/storage-options.js';
 import type { RunWrites, Storage } from '../storage/storage.js';
 import { RetriesExhausted, withRetry, type RetryPolicy } from '../transfer/retry.js';
 import { databaseThroughTunnel, tunnelOptionsFromConfig, tunnelTargetFromDatabase } from '../tunnel/tunnel-config.js';
@@ -94,7 +94,7 @@ export async function openStorages(config: Config, destinationUse: DestinationUs
 
 async function createStorages(config: Config, destinationUse: DestinationUse): Promise<{ source: Storage; destination: Storage }> {
   const sourceOptions = storageOptions(config.source, config);
-  const destinationOptions = storageOptions(config.destination, config, destinationUse.mode === 'write' ? logRemovedPartial(destinationUse.log) : undefined);
+  const destinationOptions = storageOptions(config.destination, config, destinationUse.mode === 'write' ? directoryWriteReports(destinationUse.log) : {});
   const [{ createStorage }, { destinationPlacement }] = await Promise.all([import('../storage/create-storage.js'), import('../storage/storage-location.js')]);
   const placement = await destinationPlacement(sourceOptions, destinationOptions);
   if (placement === 'same') {
@@ -109,8 +109,15 @@ async function createStorages(config: Config, destinationUse: DestinationUse): P
   return { source: createStorage(sourceOptions), destination: createStorage(destinationOptions) };
 }
 
-function logRemovedPartial(log: Logger): (removed: RemovedPartial) => void {
-  return ({ file, reason }) => log.info({ file }, `removed ${file}, left by an interrupted write (${reason})`);
+function directoryWriteReports(log: Logger): DirectoryWriteReports {
+  return {
+    removeAbandonedPartials: ({ file, reason }) => log.info({ file }, `removed ${file}, left by an interrupted write (${reason})`),
+    // Mastodon deletes and adds files in these folders as their owner: root's would break both, long after this run.
+    foreignOwner: ({ directory, uid, gid }) =>
+      log.warn(
+        `[destination] directory ${directory} belongs to uid ${uid} (gid ${gid}), and this run is root's: what it writes will be root's, and Mastodon, if it runs as that user, can then neither delete those files nor add its own beside them: run the tool as that user (sudo -u <user>), or chown -R ${uid}:${gid} ${directory} after the run`,
+      ),
+  };
 }
 
 async function checkStorages({ source, destination }: { source: Storage; destination: Storage }, destinationMode: 'read' | 'write', writes: RunWrites): Promise<void> {

@@ -1,5 +1,4 @@
-import type { RemovedPartial } from '../storage/fs/partial-files.js';
-import type { StorageOptions } from '../storage/storage-options.js';
+import type { DirectoryWriteReports, StorageOptions } from '../storage/storage-options.js';
 import type { Acl, RunWrites } from '../storage/storage.js';
 import type { Config, StorageSection } from '../config/schema.js';
 import type { DatabaseOptions } from '../mastodon/database.js';
@@ -12,11 +11,12 @@ export function databaseOptions(section: Config['database']): DatabaseOptions {
 }
 
 /**
- * A source or destination section as the storage layer wants it. `removedPartial`, for a destination
- * being written only, lets a directory's listings remove abandoned temporary files and hears of each.
+ * A source or destination section as the storage layer wants it. `reports`, for a destination
+ * being written only, lets a directory's listings remove abandoned temporary files and hears of
+ * each, and hears of a directory whose owner is not the one writing it.
  */
-export function storageOptions(section: StorageSection, config: Pick<Config, 'sync'>, removedPartial?: (removed: RemovedPartial) => void): StorageOptions {
-  if (section.type === 'fs') return { type: 'fs', root: section.path, prefix: section.prefix, removeAbandonedPartials: removedPartial };
+export function storageOptions(section: StorageSection, config: Pick<Config, 'sync'>, reports: DirectoryWriteReports = {}): StorageOptions {
+  if (section.type === 'fs') return { type: 'fs', root: section.path, prefix: section.prefix, ...reports };
   return {
     type: 's3',
     endpoint: section.endpoint,

@@ -1,3 +1,4 @@
+import type { ForeignOwner } from './fs/fs-check.js';
 import type { RemovedPartial } from './fs/partial-files.js';
 import type { S3Timeouts } from './s3/s3-client.js';
 
@@ -34,6 +35,14 @@ export interface FsStorageOptions {
    * interrupted writes that no live process owns (fs/partial-files.ts), and tell this of each.
    */
   removeAbandonedPartials?: (removed: RemovedPartial) => void;
+  /**
+   * Set only for a destination being written: its check tells this when the process is root's and
+   * the directory another user's (Mastodon's), so that what it writes will not be that user's.
+   */
+  foreignOwner?: (owner: ForeignOwner) => void;
 }
+
+/** What a directory destination being written reports besides its objects. */
+export type DirectoryWriteReports = Pick<FsStorageOptions, 'removeAbandonedPartials' | 'foreignOwner'>;
 
 export type StorageOptions = S3StorageOptions | FsStorageOptions;

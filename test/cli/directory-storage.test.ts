@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
+import { chown, mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runCli } from '../helpers/cli.js';
@@ -97,6 +97,30 @@ describe('S3 back to a directory that Mastodon then serves', () => {
     const differs = await runCli(['verify', '--config', config]);
     assert.equal(differs.code, 1, differs.stderr);
     assert.match(differs.stdout, new RegExp(`^size differs  ${truncated} \\(source 512 bytes, destination 3 bytes\\)$`, 'm'));
+  });
+
+  test("run as root into a directory another user owns (Mastodon's): the files are root's, and a warning names the user and the chown that fixes it", async (t) => {
+    if (process.getuid?.() !== 0) {
+      t.skip('needs root');
+      return;
+    }
+    const mastodon = { uid: 991, gid: 992 };
+    const target = path.join(instance.directory, 'owned-system');
+    await mkdir(target);
+    await chown(target, mastodon.uid, mastodon.gid);
+    const config = await instance.writeConfig({ destination: { type: 'fs', path: target } }, 'owned.ini');
+    const warning = `[destination] directory ${target} belongs to uid ${mastodon.uid} (gid ${mastodon.gid}), and this run is root's: what it writes will be root's, and Mastodon, if it runs as that user, can then neither delete those files nor add its own beside them: run the tool as that user (sudo -u <user>), or chown -R ${mastodon.uid}:${mastodon.gid} ${target} after the run`;
+    const result = await runCli(['sync', '--config', config]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stderr.split('\n').filter((line) => line.includes(warning)).length, 1, result.stderr);
+    for (const key of expected.keys()) assert.equal((await stat(path.join(target, key))).uid, 0, key);
+
+    // A directory root owns: nothing to say.
+    const rootOwned = path.join(instance.directory, 'root-system');
+    await mkdir(rootOwned);
+    const quiet = await runCli(['sync', '--config', await instance.writeConfig({ destination: { type: 'fs', path: rootOwned } }, 'root-owned.ini')]);
+    assert.equal(quiet.code, 0, quiet.stderr);
+    assert.doesNotMatch(quiet.stderr, /belongs to uid/);
   });
 
   test('a [destination] path through a symbolic link to a missing directory (a disk not mounted) names the link and its target, not mkdir -p', async () => {

@@ -92,3 +92,19 @@ export async function mediaRootBelow(directory: string): Promise<string | undefi
   }
   return undefined;
 }
+
+export interface ForeignOwner {
+  directory: string;
+  uid: number;
+  gid: number;
+}
+
+/**
+ * The owner of `directory` when this process is root's and the directory is not: the files and
+ * folders a run makes would be root's, not the owner's. Changing their owner is left to the admin.
+ */
+export async function foreignOwner(directory: string): Promise<ForeignOwner | undefined> {
+  if (process.geteuid?.() !== 0) return undefined;
+  const { uid, gid } = await stat(directory);
+  return uid === 0 ? undefined : { directory, uid, gid };
+}

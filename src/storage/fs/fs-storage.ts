@@ -7,7 +7,7 @@ import { KeyPrefix } from '../key-prefix.js';
 import type { FsStorageOptions } from '../storage-options.js';
 import type { ListOptions, ObjectInfo, ReadResult, Storage, StorageCapabilities, WriteOptions } from '../storage.js';
 import { atomicWrite } from './atomic-write.js';
-import { checkReadable, checkWritable } from './fs-check.js';
+import { checkReadable, checkWritable, foreignOwner, type ForeignOwner } from './fs-check.js';
 import { keyPath, listingStart } from './fs-keys.js';
 import { walkFiles, type WalkOptions } from './fs-walk.js';
 import { removeIfAbandoned } from './partial-files.js';
@@ -27,12 +27,14 @@ export class FsStorage implements Storage {
   readonly #writing = new Map<Readable, Promise<unknown>>();
   /** What a listing does with the temporary files it passes: nothing, unless this is a destination being written. */
   readonly #walkOptions: WalkOptions;
+  readonly #reportForeignOwner: ((owner: ForeignOwner) => void) | undefined;
 
   constructor(options: FsStorageOptions) {
     this.#root = path.resolve(options.root);
     const prefix = new KeyPrefix(options.prefix).value;
     this.#base = prefix === '' ? this.#root : keyPath(this.#root, prefix.slice(0, -1));
     this.description = `directory ${this.#base}`;
+    this.#reportForeignOwner = options.foreignOwner;
     const report = options.removeAbandonedPartials;
     this.#walkOptions =
       report === undefined
@@ -46,8 +48,13 @@ export class FsStorage implements Storage {
   }
 
   async check(mode: 'read' | 'write'): Promise<void> {
-    if (mode === 'read') await checkReadable(this.#root, this.#base);
-    else await checkWritable(this.#root, this.#base);
+    if (mode === 'read') {
+      await checkReadable(this.#root, this.#base);
+      return;
+    }
+    await checkWritable(this.#root, this.#base);
+    const owner = this.#reportForeignOwner === undefined ? undefined : await foreignOwner(this.#root);
+    if (owner !== undefined) this.#reportForeignOwner?.(owner);
   }
 
   async head(key: string): Promise<ObjectInfo | undefined> {
