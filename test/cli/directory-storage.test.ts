@@ -9,7 +9,7 @@ import { chown, mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runCli } from '../helpers/cli.js';
-import { insertMediaAttachment } from '../helpers/postgres.js';
+import { insertAccount, insertMediaAttachment } from '../helpers/postgres.js';
 import { createTestInstance, jobSummary, type TestInstance } from '../helpers/test-instance.js';
 
 /** Every file and directory below `directory`, relative, with its permission bits. */
@@ -121,6 +121,33 @@ describe('S3 back to a directory that Mastodon then serves', () => {
     const quiet = await runCli(['sync', '--config', await instance.writeConfig({ destination: { type: 'fs', path: rootOwned } }, 'root-owned.ini')]);
     assert.equal(quiet.code, 0, quiet.stderr);
     assert.doesNotMatch(quiet.stderr, /belongs to uid/);
+  });
+
+  test('file names as legacy rows hold them (spaces, unicode in both normal forms, +, %, #, ?, quotes, a backslash, a tab) go to disk and back to S3 unchanged', async () => {
+    const names = ['IMG 2041.JPG', 'caf\u00e9.png', 'cafe\u0301.png', 'a+b%20c.png', 'hash#q?.png', `quote'"&.png`, '\u{1F600} smile.png', 'back\\slash.png', 'tab\there.png'];
+    const objects = new Map<string, Buffer>();
+    for (const [index, name] of names.entries()) {
+      const id = String(500_000 + index);
+      await insertAccount(instance.database.client, { id, avatar_file_name: name, avatar_content_type: 'image/png' });
+      const key = `accounts/avatars/000/${id.slice(0, 3)}/${id.slice(3)}/original/${name}`;
+      objects.set(key, randomBytes(64));
+      await instance.seed(key, objects.get(key)!, { contentType: 'image/png' });
+    }
+    const target = path.join(instance.directory, 'legacy-names');
+    await mkdir(target);
+    const toDisk = await instance.writeConfig({ destination: { type: 'fs', path: target } }, 'legacy-to-disk.ini');
+    const copied = await runCli(['sync', 'accounts', '--config', toDisk, '--json']);
+    assert.equal(copied.code, 0, copied.stderr);
+    assert.equal(jobSummary(copied.stdout, 'accounts').copied, names.length);
+    for (const [key, body] of objects) assert.ok((await readFile(path.join(target, key))).equals(body), key);
+    const verified = await runCli(['verify', 'accounts', '--config', toDisk]);
+    assert.equal(verified.code, 0, verified.stdout + verified.stderr);
+
+    const fromDisk = await instance.writeConfig({ source: { type: 'fs', path: target } }, 'legacy-from-disk.ini');
+    const back = await runCli(['sync', 'accounts', '--config', fromDisk, '--json']);
+    assert.equal(back.code, 0, back.stderr);
+    assert.equal(jobSummary(back.stdout, 'accounts').copied, names.length);
+    for (const [key, body] of objects) assert.ok((await instance.destinationObject(key))?.body.equals(body), key);
   });
 
   test('a [destination] path through a symbolic link to a missing directory (a disk not mounted) names the link and its target, not mkdir -p', async () => {
