@@ -24,6 +24,8 @@ async function modesOnDisk(directory: string): Promise<{ files: Map<string, numb
   return { files, directories };
 }
 
+const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
 /** Runs the CLI under `umask`, as a shell whose umask is that would. */
 const withUmask = (umask: string): string[] => ['sh', '-c', `umask ${umask} && exec "$@"`, 'sh'];
 
@@ -176,6 +178,25 @@ describe('S3 back to a directory that Mastodon then serves', () => {
       `mastodon-s3-sync: [destination] ${path.join(target, 'media_attachments')} is a symbolic link to ${elsewhere}, which does not exist (is its disk mounted?): mount it or create ${elsewhere}, or remove the link`,
     ]);
     assert.deepEqual(await readdir(target), ['media_attachments']);
+  });
+
+  test('a deeper folder of the destination linked to a missing directory stops the run at the first write below it, naming the link, not "a file stands where a directory is needed"', async () => {
+    const target = path.join(instance.directory, 'dangling-deep');
+    const files = path.join(target, 'media_attachments', 'files', '000');
+    await mkdir(files, { recursive: true });
+    const elsewhere = path.join(instance.directory, 'unmounted-partition');
+    await symlink(elsewhere, path.join(files, '300'));
+    const config = await instance.writeConfig({ destination: { type: 'fs', path: target }, sync: { concurrency: 1 } }, 'dangling-deep.ini');
+    const result = await runCli(['sync', '--config', config]);
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(
+      result.stderr.trim().split('\n').at(-1)!,
+      new RegExp(
+        `^mastodon-s3-sync: EEXIST: ${escape(path.join(files, '300'))} is a symbolic link to ${escape(elsewhere)}, which does not exist \\(is its disk mounted\\?\\) writing ${escape(files)}/300/\\S+: ` +
+          'stopped the run; mount its disk or create its target, or remove the link and run sync again \\(what was copied is kept\\)$',
+      ),
+    );
+    assert.deepEqual(await readdir(files), ['300']);
   });
 });
 

@@ -1,7 +1,7 @@
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { writeFailure } from './fs-write-errors.js';
+import { danglingLinkFailure, writeFailure } from './fs-write-errors.js';
 import { makeDirectory } from './make-directory.js';
 import { partialFileName } from './partial-files.js';
 
@@ -25,7 +25,7 @@ export async function atomicWrite(filePath: string, body: Readable): Promise<voi
       // As Paperclip writes Mastodon's own files: 0666 less the umask (0644 under 022, 0664 under 002).
       handle = await open(temporary, 'wx', 0o666);
     } catch (error) {
-      throw writeFailure(error, filePath);
+      throw (await danglingLinkFailure(error, directory, filePath)) ?? writeFailure(error, filePath);
     }
     await streamInto(body, handle, filePath);
     try {

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { StorageWriteError } from '../errors.js';
+import { danglingLinkOnPath } from './dangling-links.js';
 
 const codes: Record<string, { code: string; hint: string }> = {
   ENOSPC: { code: 'storage.disk-full', hint: 'no space left on the device' },
@@ -24,4 +25,20 @@ export function writeFailure(error: unknown, filePath: string): unknown {
   // The object's path may lie levels below the directory to fix: the call that failed names the entry it tried to create in it.
   const where = known?.code === 'storage.permission-denied' ? ` in ${path.dirname(typeof failedPath === 'string' ? failedPath : filePath)}` : '';
   return new StorageWriteError(`${errno}: ${hint}${where} writing ${filePath}`, known?.code ?? 'storage.write-failed', { cause: error });
+}
+
+/**
+ * A write whose folder lies through a link to nothing (a disk unmounted, below the levels the
+ * storage's check looks at or since it ran): mkdir answers EEXIST, which alone would blame a file.
+ */
+export async function danglingLinkFailure(error: unknown, directory: string, filePath: string): Promise<StorageWriteError | undefined> {
+  const errno = (error as { code?: unknown }).code;
+  if (errno !== 'EEXIST' && errno !== 'ENOENT') return undefined;
+  const dangling = await danglingLinkOnPath(directory);
+  if (dangling === undefined) return undefined;
+  return new StorageWriteError(
+    `${errno}: ${dangling.link} is a symbolic link to ${dangling.target}, which does not exist (is its disk mounted?) writing ${filePath}`,
+    'storage.dangling-link',
+    { cause: error },
+  );
 }
