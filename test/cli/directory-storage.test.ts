@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { chown, mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
+import { chown, mkdir, mkdtemp, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runCli } from '../helpers/cli.js';
@@ -234,6 +234,31 @@ describe('a directory as the source', () => {
       ], command[0]);
     }
     assert.deepEqual(await instance.destinationKeys(), []);
+  });
+
+  test('a deeper folder of the source linked to a missing directory fails its objects, naming the link, instead of counting them missing; once mounted, the next run copies them', async () => {
+    const source = path.join(instance.directory, 'source-with-dangling-partition');
+    const files = path.join(source, 'media_attachments', 'files', '000');
+    await mkdir(files, { recursive: true });
+    const disk = path.join(instance.directory, 'partition-disk');
+    await symlink(disk, path.join(files, '400'));
+    const config = await instance.writeConfig({ source: { type: 'fs', path: source }, destination: { type: 'fs', path: await mkdtemp(path.join(instance.directory, 'to-')) } }, 'dangling-partition.ini');
+    const result = await runCli(['sync', '--config', config, '--json']);
+    assert.equal(result.code, 1, result.stderr);
+    assert.deepEqual([jobSummary(result.stdout, 'media_attachments').missing, jobSummary(result.stdout, 'media_attachments').failed], [0, keys.length]);
+    const report = await runCli(['report', '--config', config]);
+    assert.match(report.stdout, new RegExp(`^failed +media_attachments/files/000/400/000/original/\\S+ +\\(${escape(path.join(files, '400'))} is a symbolic link to ${escape(disk)}, which does not exist \\(is its disk mounted\\?\\)\\)$`, 'm'));
+
+    // The disk is back: the objects it holds are copied, not taken as settled.
+    await mkdir(disk);
+    for (const key of keys) {
+      if (!key.startsWith('media_attachments/files/000/400/')) continue;
+      await mkdir(path.dirname(path.join(files, key.slice('media_attachments/files/000/'.length))), { recursive: true });
+      await writeFile(path.join(files, key.slice('media_attachments/files/000/'.length)), await readFile(path.join(system, key)));
+    }
+    const again = await runCli(['sync', '--config', config, '--json']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(jobSummary(again.stdout, 'media_attachments').copied, keys.length);
   });
 
   test("a [source] path one level above public/system: sync, verify and orphans each say that no object is there, and name the public/system below it", async () => {

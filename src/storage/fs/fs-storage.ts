@@ -7,6 +7,7 @@ import { KeyPrefix } from '../key-prefix.js';
 import type { FsStorageOptions } from '../storage-options.js';
 import type { ListOptions, ObjectInfo, ReadResult, Storage, StorageCapabilities, WriteOptions } from '../storage.js';
 import { atomicWrite } from './atomic-write.js';
+import { danglingLinkOnPath } from './dangling-links.js';
 import { checkReadable, checkWritable, foreignOwner, type ForeignOwner } from './fs-check.js';
 import { keyPath, listingStart } from './fs-keys.js';
 import { walkFiles, type WalkOptions } from './fs-walk.js';
@@ -58,23 +59,23 @@ export class FsStorage implements Storage {
   }
 
   async head(key: string): Promise<ObjectInfo | undefined> {
+    const filePath = keyPath(this.#base, key);
     try {
-      const info = await stat(keyPath(this.#base, key));
+      const info = await stat(filePath);
       return info.isFile() ? fileInfo(key, info.size) : undefined;
     } catch (error) {
-      if (isAbsent(error)) return undefined;
-      throw error;
+      return absent(error, filePath);
     }
   }
 
   async read(key: string): Promise<ReadResult | undefined> {
+    const filePath = keyPath(this.#base, key);
     let handle;
     try {
       // Open first, then stat the open file: the size always belongs to the bytes being read.
-      handle = await open(keyPath(this.#base, key), 'r');
+      handle = await open(filePath, 'r');
     } catch (error) {
-      if (isAbsent(error)) return undefined;
-      throw error;
+      return absent(error, filePath);
     }
     const info = await handle.stat().catch(async (error: unknown) => {
       await handle.close();
@@ -125,6 +126,17 @@ export class FsStorage implements Storage {
 function fileInfo(key: string, size: number): ObjectInfo {
   const contentType = lookup(key);
   return { key, size, ...(contentType !== false ? { contentType } : {}) };
+}
+
+/**
+ * Undefined for a file that is not there; a failure when it may only be out of reach, behind a link
+ * to nothing (a disk not mounted): "missing" would be recorded as settled, and never asked again.
+ */
+async function absent(error: unknown, filePath: string): Promise<undefined> {
+  if (!isAbsent(error)) throw error;
+  const dangling = await danglingLinkOnPath(path.dirname(filePath));
+  if (dangling !== undefined) throw new Error(`${dangling.link} is a symbolic link to ${dangling.target}, which does not exist (is its disk mounted?)`, { cause: error });
+  return undefined;
 }
 
 function isAbsent(error: unknown): boolean {
