@@ -4,7 +4,7 @@ import { parse as parseIni } from 'ini';
 import type { z } from 'zod';
 import { UserError } from '../errors.js';
 import { readMastodonEnv } from './mastodon-env.js';
-import { configSchema, databaseOnlyConfigSchema, readerConfigSchema, sectionNames, type Config, type DatabaseOnlyConfig, type ReaderConfig } from './schema.js';
+import { configSchema, databaseOnlyConfigSchema, readerConfigSchema, sectionNames, storageTypeKeys, type Config, type DatabaseOnlyConfig, type ReaderConfig } from './schema.js';
 
 export const defaultConfigPath = 'private/config.ini';
 export const configPathVariable = 'MASTODON_S3_SYNC_CONFIG';
@@ -125,7 +125,7 @@ function parseSections<S extends z.ZodType>(schema: S, raw: RawSections, origins
   const guesses = guessMisspelledSections(result.error.issues, raw);
   // A misspelled section also leaves the real one missing: the "did you mean" line says both.
   const issues = result.error.issues.filter((issue) => !(isMissingSection(issue) && [...guesses.values()].includes(String(issue.path[0]))));
-  const lines = issues.map((issue) => describeIssue(issue, origins, guesses));
+  const lines = issues.map((issue) => describeIssue(issue, origins, guesses, raw));
   throw new UserError(lines.join('\n'), 'config.invalid');
 }
 
@@ -261,7 +261,7 @@ function mergeSections(base: RawSections, overrides: RawSections): RawSections {
   return merged;
 }
 
-function describeIssue(issue: z.core.$ZodIssue, origins: EnvironmentOrigins, guesses: Map<string, string>): string {
+function describeIssue(issue: z.core.$ZodIssue, origins: EnvironmentOrigins, guesses: Map<string, string>, raw: RawSections): string {
   const [section, ...rest] = issue.path.map(String);
   const where = section === undefined ? 'config' : `[${section}]${rest.length > 0 ? ` ${rest.join('.')}` : ''}`;
   if (issue.code === 'unrecognized_keys') {
@@ -276,6 +276,12 @@ function describeIssue(issue: z.core.$ZodIssue, origins: EnvironmentOrigins, gue
     // A key set by a variable is not in the file, where the admin would look for it.
     const variables = issue.keys.map((key) => origins.get(`${section}.${key}`)).filter((name) => name !== undefined);
     const inFile = issue.keys.filter((key) => !origins.has(`${section}.${key}`));
+    const otherType = inFile.length === issue.keys.length ? keysOfOtherStorageType(raw[section]?.['type'], inFile) : undefined;
+    if (otherType !== undefined) {
+      const [verb, them] = inFile.length === 1 ? ['belongs', 'it'] : ['belong', 'them'];
+      const ownKeys = storageTypeKeys[otherType.own].filter((key) => key !== 'type').join(', ');
+      return `${where} ${inFile.map((key) => `"${key}"`).join(', ')} ${verb} to type = ${otherType.type}, and this section is type = ${otherType.own} (${ownKeys}): delete ${them}`;
+    }
     const problems = [];
     if (inFile.length > 0) problems.push(`${where} unknown key ${inFile.map((key) => `"${key}"`).join(', ')}: remove it or fix its spelling (see private/config.sample.ini)`);
     if (variables.length > 0) {
@@ -292,4 +298,14 @@ function describeIssue(issue: z.core.$ZodIssue, origins: EnvironmentOrigins, gue
   // A value set by a variable is not in the file, where the admin would look for it.
   const variable = origins.get([section, ...rest].join('.'));
   return `${where}${variable === undefined ? '' : ` (from ${variable})`}: ${issue.message}`;
+}
+
+/**
+ * The sample config shows a directory as `type = fs` lines below an S3 section's keys: an admin who
+ * turns them on keeps the S3 keys, which "fix its spelling" would not explain.
+ */
+function keysOfOtherStorageType(type: unknown, keys: readonly string[]): { own: 's3' | 'fs'; type: 's3' | 'fs' } | undefined {
+  if (type !== 's3' && type !== 'fs') return undefined;
+  const other = type === 's3' ? 'fs' : 's3';
+  return keys.every((key) => (storageTypeKeys[other] as readonly string[]).includes(key)) ? { own: type, type: other } : undefined;
 }

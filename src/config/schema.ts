@@ -97,6 +97,9 @@ const fsStorage = z.strictObject({
   prefix: subFolder,
 });
 
+/** The keys of each storage type, for telling an admin who changed `type` which of the others' keys to delete. */
+export const storageTypeKeys = { s3: Object.keys(s3Storage.shape), fs: Object.keys(fsStorage.shape) } as const;
+
 export const storageSection = z.discriminatedUnion('type', [s3Storage, fsStorage], {
   error: 'must be s3 or fs',
 });

@@ -292,3 +292,25 @@ describe('a directory as the source', () => {
     assert.deepEqual(await instance.destinationKeys(), [...keys].sort());
   });
 });
+
+test("the sample config's [source] turned into a directory as its comments say, keys of type = s3 left above: one line saying to delete them", async () => {
+  const instance = await createTestInstance();
+  try {
+    const sample = await readFile(new URL('../../private/config.sample.ini', import.meta.url), 'utf8');
+    const edited = sample
+      .replace(/^name = mastodon_production$/m, `name = ${new URL(instance.database.url).pathname.slice(1)}`)
+      .replace(/^user = mastodon$/m, `user = ${new URL(instance.database.url).username}`)
+      .replace('endpoint = https://<account>.r2.cloudflarestorage.com', `endpoint = ${instance.destinationServer.endpoint}`)
+      .replace(/^; type = fs\n; path = \/home\/mastodon\/live\/public\/system\n\n\[destination\]/m, `type = fs\npath = ${instance.directory}\n\n[destination]`);
+    assert.notEqual(edited, sample);
+    const config = path.join(instance.directory, 'from-sample.ini');
+    await writeFile(config, edited);
+    const result = await runCli(['sync', '--config', config]);
+    assert.equal(result.code, 2, result.stderr);
+    assert.deepEqual(result.stderr.trim().split('\n'), [
+      'mastodon-s3-sync: [source] "endpoint", "region", "bucket", "access_key_id", "secret_access_key" belong to type = s3, and this section is type = fs (path, prefix): delete them',
+    ]);
+  } finally {
+    await instance.close();
+  }
+});
