@@ -123,6 +123,18 @@ describe('FsStorage', () => {
     assert.deepEqual(await filesOnDisk(base), ['media_attachments']);
   });
 
+  test('a file name longer than the file system takes (an S3 key may have up to 1,024 bytes) fails that write, saying so, and leaves nothing', async () => {
+    const base = await mkdtemp(path.join(root, 'long-name-'));
+    const storage = new FsStorage({ type: 'fs', root: base });
+    await assert.rejects(writeBytes(storage, `imports/data/000/000/001/original/${'n'.repeat(300)}.csv`, Buffer.from('csv')), (error) => {
+      assert.ok(error instanceof StorageWriteError);
+      assert.equal(error.code, 'storage.name-too-long');
+      assert.match(error.message, /^ENAMETOOLONG: a file name longer than the destination's file system takes writing /);
+      return true;
+    });
+    assert.deepEqual(await filesOnDisk(base), []);
+  });
+
   describe('check', () => {
     test('a missing directory is storage.no-directory, naming the path; mkdir -p only for one to write', async () => {
       const missing = path.join(root, 'does', 'not', 'exist');

@@ -11,6 +11,8 @@ const codes: Record<string, { code: string; hint: string }> = {
   ENOTDIR: { code: 'storage.path-conflict', hint: 'a file stands where a directory is needed' },
   EEXIST: { code: 'storage.path-conflict', hint: 'a file stands where a directory is needed' },
   EISDIR: { code: 'storage.path-conflict', hint: 'a directory stands where the file should go' },
+  // A file name of more than 255 bytes (most file systems' limit), which an S3 key may have.
+  ENAMETOOLONG: { code: 'storage.name-too-long', hint: "a file name longer than the destination's file system takes" },
 };
 
 /**
