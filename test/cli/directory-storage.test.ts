@@ -192,7 +192,7 @@ describe('S3 back to a directory that Mastodon then serves', () => {
     assert.match(
       result.stderr.trim().split('\n').at(-1)!,
       new RegExp(
-        `^mastodon-s3-sync: EEXIST: ${escape(path.join(files, '300'))} is a symbolic link to ${escape(elsewhere)}, which does not exist \\(is its disk mounted\\?\\) writing ${escape(files)}/300/\\S+: ` +
+        `^mastodon-s3-sync: writing to the destination: EEXIST: ${escape(path.join(files, '300'))} is a symbolic link to ${escape(elsewhere)}, which does not exist \\(is its disk mounted\\?\\) writing ${escape(files)}/300/\\S+: ` +
           'stopped the run; mount its disk or create its target, or remove the link and run sync again \\(what was copied is kept\\)$',
       ),
     );
@@ -247,7 +247,7 @@ describe('a directory as the source', () => {
     assert.equal(result.code, 1, result.stderr);
     assert.deepEqual([jobSummary(result.stdout, 'media_attachments').missing, jobSummary(result.stdout, 'media_attachments').failed], [0, keys.length]);
     const report = await runCli(['report', '--config', config]);
-    assert.match(report.stdout, new RegExp(`^failed +media_attachments/files/000/400/000/original/\\S+ +\\(${escape(path.join(files, '400'))} is a symbolic link to ${escape(disk)}, which does not exist \\(is its disk mounted\\?\\)\\)$`, 'm'));
+    assert.match(report.stdout, new RegExp(`^failed +media_attachments/files/000/400/000/original/\\S+ +\\(reading from the source: ${escape(path.join(files, '400'))} is a symbolic link to ${escape(disk)}, which does not exist \\(is its disk mounted\\?\\)\\)$`, 'm'));
 
     // The disk is back: the objects it holds are copied, not taken as settled.
     await mkdir(disk);
