@@ -261,6 +261,32 @@ describe('a directory as the source', () => {
     assert.equal(jobSummary(again.stdout, 'media_attachments').copied, keys.length);
   });
 
+  test('a source file changed in place after its copy: verify names the sync that copies it again (--inventory checks only the destination), and that sync does', async () => {
+    const source = path.join(instance.directory, 'edited-system');
+    for (const key of keys) {
+      await mkdir(path.dirname(path.join(source, key)), { recursive: true });
+      await writeFile(path.join(source, key), await readFile(path.join(system, key)));
+    }
+    const destination = await mkdtemp(path.join(instance.directory, 'edited-to-'));
+    const config = await instance.writeConfig({ source: { type: 'fs', path: source }, destination: { type: 'fs', path: destination } }, 'edited.ini');
+    assert.equal((await runCli(['sync', '--config', config])).code, 0);
+    await writeFile(path.join(source, keys[0]!), 'restored from an older backup');
+
+    const verify = await runCli(['verify', '--config', config]);
+    assert.equal(verify.code, 1, verify.stderr);
+    assert.equal(
+      verify.stderr.trim().split('\n').at(-1),
+      `1 object missing or different in directory ${destination}: sync --inventory copies again what changed at the destination, sync --no-state also what changed in the source`,
+    );
+    const inventory = await runCli(['sync', '--config', config, '--inventory', '--json']);
+    assert.equal(jobSummary(inventory.stdout, 'media_attachments').copied, 0, 'the destination still matches what the state file recorded');
+    const noState = await runCli(['sync', '--config', config, '--no-state', '--json']);
+    assert.equal(jobSummary(noState.stdout, 'media_attachments').copied, 1, noState.stderr);
+    const verified = await runCli(['verify', '--config', config]);
+    assert.equal(verified.code, 0, verified.stdout + verified.stderr);
+    assert.equal(await readFile(path.join(destination, keys[0]!), 'utf8'), 'restored from an older backup');
+  });
+
   test("a [source] path one level above public/system: sync, verify and orphans each say that no object is there, and name the public/system below it", async () => {
     const public_ = path.join(live, 'public');
     const config = await instance.writeConfig({ source: { type: 'fs', path: public_ } }, 'above-system.ini');

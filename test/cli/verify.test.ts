@@ -105,13 +105,13 @@ describe('verify: every referenced key at the destination, with the source size 
       `missing       ${header} (12 B in the source)`,
       `size differs  ${media} (source 21 bytes, destination 5 bytes)`,
     ]);
-    assert.match(result.stderr, /3 objects missing or different in .*: sync --inventory copies them again/);
+    assert.match(result.stderr, /3 objects missing or different in .*: sync --inventory copies again what changed at the destination, sync --no-state also what changed in the source/);
   });
 
   test('a reader that has gone (verify | true): still exit 1 for the problems, no trace', async () => {
     const result = await runCliPiped(['verify', '--config', config], 'true');
     assert.equal(result.code, 1, result.stderr);
-    assert.match(result.stderr, /3 objects missing or different in .*: sync --inventory copies them again/);
+    assert.match(result.stderr, /3 objects missing or different in .*: sync --inventory copies again what changed at the destination, sync --no-state also what changed in the source/);
     assert.doesNotMatch(result.stderr, /EPIPE|\n\s+at /);
   });
 

@@ -56,7 +56,8 @@ export async function verifyCommand(jobArguments: string[], options: VerifyComma
       process.stderr.write(
         problems === 0
           ? `verified: every referenced object the source has is in ${destination.description} with the same size (${compared})\n`
-          : `${counted(problems, 'object')} missing or different in ${destination.description}: sync --inventory copies them again\n`,
+          : // --inventory checks the destination against the state file, which a source changed in place still matches.
+            `${counted(problems, 'object')} missing or different in ${destination.description}: sync --inventory copies again what changed at the destination, sync --no-state also what changed in the source\n`,
       );
     }
     return problems === 0 ? ExitCode.ok : ExitCode.someObjectsFailed;
