@@ -14,6 +14,7 @@ import { journalScope, openJournal, requireStateFile, statePath, type StateFlags
 import { summaryRecord, summaryTable } from '../summary.js';
 import { emptySourceHint } from '../empty-source.js';
 import { boundHeapGrowthForCopying } from '../heap-growth.js';
+import { untilSignal } from '../until-signal.js';
 
 export interface SyncCommandOptions extends CommonOptions, DashboardFlags, StateFlags {
   limit?: number;
@@ -28,16 +29,6 @@ export interface SyncCommandOptions extends CommonOptions, DashboardFlags, State
   localOnly?: boolean;
   /** Seconds in-flight transfers get after Ctrl-C/SIGTERM. */
   gracePeriod?: number;
-}
-
-function untilSignal(): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      process.off('SIGINT', done).off('SIGTERM', done);
-      resolve();
-    };
-    process.on('SIGINT', done).on('SIGTERM', done);
-  });
 }
 
 /** The original tool's dev mode ran a handful of rows; so does ours unless --limit says otherwise. */

@@ -10,6 +10,7 @@ import { startDashboard } from '../../web/index.js';
 import type { CommonOptions } from '../context.js';
 import { queueSettings, type QueueFlags } from '../queue-options.js';
 import type { DashboardFlags } from '../run-dashboard.js';
+import { untilSignal } from '../until-signal.js';
 
 export interface UiCommandOptions extends CommonOptions, QueueFlags, Omit<DashboardFlags, 'ui' | 'uiLinger'> {}
 
@@ -41,13 +42,7 @@ export async function uiCommand(options: UiCommandOptions): Promise<number> {
       ),
     });
     log.info(`dashboard at ${dashboard.url} (queue internals at ${new URL(queueBoardPath, dashboard.url).toString()}); Ctrl-C to quit`);
-    await new Promise<void>((resolve) => {
-      const done = (): void => {
-        process.off('SIGINT', done).off('SIGTERM', done);
-        resolve();
-      };
-      process.on('SIGINT', done).on('SIGTERM', done);
-    });
+    await untilSignal();
     await dashboard.close();
     return ExitCode.ok;
   } finally {
