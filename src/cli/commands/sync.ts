@@ -15,6 +15,7 @@ import { summaryRecord, summaryTable } from '../summary.js';
 import { emptySourceHint } from '../empty-source.js';
 import { boundHeapGrowthForCopying } from '../heap-growth.js';
 import { untilSignal } from '../until-signal.js';
+import { defaultGraceSeconds } from '../option-parsers.js';
 
 export interface SyncCommandOptions extends CommonOptions, DashboardFlags, StateFlags {
   limit?: number;
@@ -40,8 +41,6 @@ export const devModeLimit = 10;
  * become visible only after that run had read past it.
  */
 export const sinceLastMarginMs = 5 * 60_000;
-
-export const defaultGraceSeconds = 30;
 
 /** After abandoning transfers, the longest the process lingers once the summary is out. */
 const abandonedExitMs = 5000;

@@ -18,6 +18,7 @@ import { formatBytes, textTable } from '../format.js';
 import { describeStorageSection, queueSettings, storageIdentity, type QueueFlags } from '../queue-options.js';
 import { boundHeapGrowthForCopying } from '../heap-growth.js';
 import { failureKey, isCopyTask } from '../queued-copy-task.js';
+import { defaultGraceSeconds } from '../option-parsers.js';
 
 export interface WorkerCommandOptions extends CommonOptions, QueueFlags {
   concurrency?: number;
@@ -25,7 +26,6 @@ export interface WorkerCommandOptions extends CommonOptions, QueueFlags {
   gracePeriod?: number;
 }
 
-export const defaultWorkerGraceSeconds = 30;
 const heartbeatMs = 2000;
 const progressLogMs = 30_000;
 const metaPollMs = 2000;
@@ -43,7 +43,7 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<numb
   const settings = queueSettings(options, config, 'worker');
   const log = await commandLogger(options);
   const concurrency = options.concurrency ?? config.sync.concurrency;
-  const graceSeconds = options.gracePeriod ?? defaultWorkerGraceSeconds;
+  const graceSeconds = options.gracePeriod ?? defaultGraceSeconds;
   const workerId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const identity = storageIdentity(config.destination);
   const destinationText = describeStorageSection(config.destination);
