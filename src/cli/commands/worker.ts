@@ -123,7 +123,6 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<numb
           {
             ...settings,
             concurrency,
-            lockDurationMs: settings.lockDurationMs,
             name: workerId,
             onUnaccountedFailure: async (task, reason) => {
               const key = failureKey(task);
