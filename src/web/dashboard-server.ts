@@ -9,8 +9,8 @@ import { SyncMetrics } from './metrics.js';
 import { dashboardContentSecurityPolicy, dashboardHtml } from './static/dashboard-page.js';
 
 /** Flower's port: admins of the original tool already have it in their SSH tunnels and firewalls. */
-export const defaultDashboardPort = 5555;
-export const defaultDashboardHost = '127.0.0.1';
+const defaultDashboardPort = 5555;
+const defaultDashboardHost = '127.0.0.1';
 
 export interface DashboardOptions {
   source: DashboardSource;
