@@ -6,7 +6,7 @@ import { counted, redactUrl, type Logger } from '../../log.js';
 import { QueueWorker, type RunningTask } from '../../queue/queue-worker.js';
 import { closeRedis, connectRedis } from '../../queue/redis-client.js';
 import { RedisRunStatus, type RunMeta } from '../../queue/redis-run-status.js';
-import { RunStats, type JobCounters, type ObjectEvent } from '../../stats/run-stats.js';
+import { objectsDone, RunStats, type JobCounters, type ObjectEvent } from '../../stats/run-stats.js';
 import { AdaptiveConcurrency } from '../../transfer/adaptive-concurrency.js';
 import { copyObject, type CopyContext } from '../../transfer/copy-object.js';
 import { defaultRetryPolicy } from '../../transfer/retry.js';
@@ -264,7 +264,7 @@ function inFlightByJob(jobs: JobCounters[]): Record<string, number> {
 }
 
 function totalDone(jobs: JobCounters[]): number {
-  return jobs.reduce((sum, c) => sum + c.copied + c.skipped + c.missing + c.absentStyle + c.failed, 0);
+  return jobs.reduce((sum, counters) => sum + objectsDone(counters), 0);
 }
 
 function totalBytes(jobs: JobCounters[]): number {
