@@ -170,7 +170,7 @@ export class MastodonDatabase {
     return Array.isArray(ids) ? [...new Set(ids.filter((id): id is string => typeof id === 'string'))] : [];
   }
 
-  /** One statement on this read-only session, for diagnostics; writes fail. */
+  /** One statement on this read-only session (the server's clock for `--since last`); writes fail. */
   async query(text: string, values: unknown[] = []): Promise<Row[]> {
     return this.run({ text, values }, 'query');
   }
