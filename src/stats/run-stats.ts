@@ -115,7 +115,10 @@ export class RunStats extends EventEmitter<RunStatsEvents> {
     this.#counters(job).inFlight += 1;
   }
 
-  /** Streamed bytes, as they pass: the rate and the progress bar move during a large object. */
+  /**
+   * Streamed bytes, as they pass, as a 'bytes' event. Nothing listens to it: the progress bars,
+   * the dashboard's rate and /metrics read `bytes`, which an object adds once it is done.
+   */
   bytesMoved(job: string, bytes: number): void {
     this.emit('bytes', job, bytes);
   }
