@@ -33,7 +33,6 @@ export interface DashboardOptions {
 export interface Dashboard {
   /** Where the page is, without the token (it must not land in logs). */
   url: string;
-  metrics: SyncMetrics;
   close(): Promise<void>;
 }
 
@@ -138,7 +137,6 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
 
   return {
     url: `http://${urlHost}:${boundPort}/`,
-    metrics,
     async close() {
       live?.close();
       metrics.close();
