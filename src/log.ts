@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 export type { Logger };
 
 /** Log fields that may carry a credential; pino replaces them before anything is written. */
-export const redactedPaths = [
+const redactedPaths = [
   'password',
   '*.password',
   'passphrase',

@@ -11,7 +11,7 @@ import { RetriesExhausted, withRetry, type RetryPolicy } from '../transfer/retry
 import { databaseThroughTunnel, tunnelOptionsFromConfig, tunnelTargetFromDatabase } from '../tunnel/tunnel-config.js';
 import { databaseOptions, runWrites, storageOptions } from './runtime-options.js';
 
-/** Options every command takes. */
+/** The options several commands share; each takes only those that change what it does (see main.ts). */
 export interface CommonOptions {
   config?: string;
   mastodonEnv?: string;

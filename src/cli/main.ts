@@ -3,7 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, UserError } from '../errors.js';
 import { jobNames } from '../mastodon/object-ref.js';
 import { maxConcurrency } from '../config/limits.js';
-import { maxGraceSeconds, parsePort, parsePositiveInteger } from './option-parsers.js';
+import { defaultGraceSeconds, maxGraceSeconds, parsePort, parsePositiveInteger } from './option-parsers.js';
 import { parseQueueUrl } from './queue-options.js';
 
 const programName = 'mastodon-s3-sync';
@@ -53,7 +53,7 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--retry-failed', 'only the keys the state file holds as failed or missing')
     .option('--since <time>', 'only rows changed since this ISO 8601 time (UTC unless it has an offset), or "last": since the last completed sync')
     .option('--local-only', 'leave out cache/ objects (remote media Mastodon can fetch again)')
-    .option('--grace-period <seconds>', `after Ctrl-C/SIGTERM, how long transfers in flight may finish before they are abandoned (default 30)`, parsePositiveInteger('--grace-period', maxGraceSeconds))
+    .option('--grace-period <seconds>', `after Ctrl-C/SIGTERM, how long transfers in flight may finish before they are abandoned (default ${defaultGraceSeconds})`, parsePositiveInteger('--grace-period', maxGraceSeconds))
     .action(async (jobs: string[], options) => {
       const { syncCommand } = await import('./commands/sync.js');
       setExitCode(await syncCommand(jobs, options));
@@ -134,7 +134,7 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .description('copy the tasks in the Redis queue until stopped (SIGINT/SIGTERM); run as many as you like, on any machine')
     .addOption(queueOption())
     .addOption(new Option('--concurrency <n>', 'transfers in flight in this worker (default: [sync] concurrency, 16)').argParser(parsePositiveInteger('--concurrency', maxConcurrency)))
-    .option('--grace-period <seconds>', 'after SIGINT/SIGTERM, how long tasks in flight may finish before they are handed back to the queue (default 30)', parsePositiveInteger('--grace-period', maxGraceSeconds))
+    .option('--grace-period <seconds>', `after SIGINT/SIGTERM, how long tasks in flight may finish before they are handed back to the queue (default ${defaultGraceSeconds})`, parsePositiveInteger('--grace-period', maxGraceSeconds))
     .action(async (options) => {
       const { workerCommand } = await import('./commands/worker.js');
       setExitCode(await workerCommand(options));

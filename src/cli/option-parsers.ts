@@ -6,6 +6,9 @@ import { UserError } from '../errors.js';
 /** A day: longer than any transfer should take to finish, and well within what a timer can wait (24.8 days). */
 export const maxGraceSeconds = 86_400;
 
+/** What sync's and worker's --grace-period default to: time for most transfers in flight to finish. */
+export const defaultGraceSeconds = 30;
+
 /** Past 2^53 a number no longer holds every whole value, and the database layer refuses it as a bug would. */
 export function parsePositiveInteger(flag: string, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
   return (value) => {

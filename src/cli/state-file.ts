@@ -7,9 +7,9 @@ import type { JournalScope } from '../journal/journal-scope.js';
 import type { Storage } from '../storage/storage.js';
 
 /** The state file's name when it sits beside the config file. */
-export const stateFileName = 'state.sqlite';
+const stateFileName = 'state.sqlite';
 /** Where it goes when everything came from the environment (no config file). */
-export const fallbackStatePath = 'mastodon-s3-sync.sqlite';
+const fallbackStatePath = 'mastodon-s3-sync.sqlite';
 
 export interface StateFlags {
   /** --state PATH, or false for --no-state. */

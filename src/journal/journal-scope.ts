@@ -295,10 +295,6 @@ export class JournalScope {
     return entries;
   }
 
-  inventorySize(): number {
-    return (this.#statements.countInventory.get(this.id) as { count: number }).count;
-  }
-
   // --- multipart uploads in progress ----------------------------------------
 
   /** Written at once, not batched: it must survive a kill that comes a second later. */
@@ -405,7 +401,6 @@ function prepare(db: Database.Database, aclColumn: 'acl' | 'NULL') {
     clearInventory: db.prepare('DELETE FROM inventory WHERE scope = ?'),
     insertInventory: db.prepare('INSERT OR REPLACE INTO inventory (scope, key, size, etag) VALUES (?, ?, ?, ?)'),
     inventoryOf: db.prepare(`SELECT i.key, i.size, i.etag FROM ${pageOfKeys} inventory AS i ON i.scope = ? AND i.key = wanted.value`).raw(),
-    countInventory: db.prepare('SELECT count(*) AS count FROM inventory WHERE scope = ?'),
     insertUpload: db.prepare('INSERT OR REPLACE INTO uploads (scope, key, upload_id, run, started_at) VALUES (?, ?, ?, ?, ?)'),
     deleteUpload: db.prepare('DELETE FROM uploads WHERE scope = ? AND upload_id = ?'),
     pendingUploads: db.prepare('SELECT key, upload_id, run, started_at FROM uploads WHERE scope = ? ORDER BY started_at'),

@@ -113,10 +113,6 @@ export class Journal {
     }
   }
 
-  get closed(): boolean {
-    return this.#closed;
-  }
-
   #write(action: () => void): void {
     try {
       action();

@@ -16,8 +16,6 @@ export interface DatabaseOptions {
   password?: string;
   database?: string;
   ssl?: boolean;
-  /** Shown in pg_stat_activity. @defaultValue `mastodon-s3-sync` */
-  applicationName?: string;
   /** Runs after the connection ends, e.g. to close the SSH tunnel it went through. */
   afterClose?: () => Promise<void>;
 }
@@ -61,7 +59,8 @@ export class MastodonDatabase {
       password: options.password,
       database: options.database,
       ssl: options.ssl,
-      application_name: options.applicationName ?? 'mastodon-s3-sync',
+      // Names our session in pg_stat_activity.
+      application_name: 'mastodon-s3-sync',
       connectionTimeoutMillis: connectTimeoutMs,
       keepAlive: true,
       statement_timeout: statementTimeoutMs,
@@ -171,7 +170,7 @@ export class MastodonDatabase {
     return Array.isArray(ids) ? [...new Set(ids.filter((id): id is string => typeof id === 'string'))] : [];
   }
 
-  /** One statement on this read-only session, for diagnostics; writes fail. */
+  /** One statement on this read-only session (the server's clock for `--since last`); writes fail. */
   async query(text: string, values: unknown[] = []): Promise<Row[]> {
     return this.run({ text, values }, 'query');
   }

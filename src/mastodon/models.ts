@@ -216,7 +216,7 @@ export const jobModels: { readonly [J in JobName]: JobModel & { readonly job: J 
 
 export const fileNameColumn = (attachment: AttachmentModel): string => `${attachment.name}_file_name`;
 export const versionColumn = (attachment: AttachmentModel): string => `${attachment.name}_storage_schema_version`;
-export const updatedAtColumn = (attachment: AttachmentModel): string => `${attachment.name}_updated_at`;
+const updatedAtColumn = (attachment: AttachmentModel): string => `${attachment.name}_updated_at`;
 
 export interface ColumnNeed {
   readonly name: string;

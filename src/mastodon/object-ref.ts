@@ -38,7 +38,7 @@ export interface ObjectRef {
   alternateKey?: string;
   /** True for the `original` style: its absence is "missing"; a missing derived style is only a warning. */
   required: boolean;
-  /** Objects Mastodon keeps private: backups, media of suspended accounts. */
+  /** Objects Mastodon keeps private: backups, media of suspended accounts and of deleted statuses. */
   private: boolean;
 }
 

@@ -61,7 +61,7 @@ export interface QueueWorkerOptions<T> extends QueueSettings {
   onError?: (error: Error) => void;
 }
 
-export const defaultLockDurationMs = 60_000;
+const defaultLockDurationMs = 60_000;
 
 /**
  * The consumer side: a BullMQ Worker that runs `processor` on each task. What

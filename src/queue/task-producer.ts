@@ -42,7 +42,7 @@ export interface TaskProducerOptions extends QueueSettings {
  * Failed tasks stay in the queue (for `status`, and for `enqueue --retry-failed`), up to this many;
  * completed ones are removed at once, so that Redis memory follows the waiting tasks, not the run.
  */
-export const keptFailedTasks = 100_000;
+const keptFailedTasks = 100_000;
 
 /**
  * The producer side: adds tasks in bulk under deterministic ids, skips those

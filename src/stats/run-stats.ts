@@ -66,8 +66,6 @@ interface RunStatsEvents {
   object: [ObjectEvent];
   bytes: [job: string, bytes: number];
   job: [JobCounters];
-  /** The adaptive limit of transfers in flight changed. */
-  concurrency: [limit: number, reason: 'throttled' | 'recovered'];
 }
 
 /**
@@ -77,7 +75,6 @@ interface RunStatsEvents {
 export class RunStats extends EventEmitter<RunStatsEvents> {
   readonly #jobs = new Map<string, JobCounters>();
   #throttleEvents = 0;
-  #concurrencyLimit: number | undefined;
 
   startJob(job: string, rowsTotal: number | undefined): JobCounters {
     const counters: JobCounters = {
@@ -118,7 +115,10 @@ export class RunStats extends EventEmitter<RunStatsEvents> {
     this.#counters(job).inFlight += 1;
   }
 
-  /** Streamed bytes, as they pass: the rate and the progress bar move during a large object. */
+  /**
+   * Streamed bytes, as they pass, as a 'bytes' event. Nothing listens to it: the progress bars,
+   * the dashboard's rate and /metrics read `bytes`, which an object adds once it is done.
+   */
   bytesMoved(job: string, bytes: number): void {
     this.emit('bytes', job, bytes);
   }
@@ -128,20 +128,9 @@ export class RunStats extends EventEmitter<RunStatsEvents> {
     this.#throttleEvents += 1;
   }
 
-  /** The adaptive concurrency moved (AIMD): halved on throttling, one up after a run of successes. */
-  concurrencyChanged(limit: number, reason: 'throttled' | 'recovered'): void {
-    this.#concurrencyLimit = limit;
-    this.emit('concurrency', limit, reason);
-  }
-
   /** Throttling answers so far. */
   get throttleEvents(): number {
     return this.#throttleEvents;
-  }
-
-  /** The adaptive limit of transfers in flight; undefined until it first changes. */
-  get concurrencyLimit(): number | undefined {
-    return this.#concurrencyLimit;
   }
 
   objectDone(event: ObjectEvent): void {

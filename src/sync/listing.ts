@@ -193,7 +193,7 @@ async function inParallel<T>(tasks: T[], parallel: number, run: (task: T) => Pro
  * UTF-16 order agrees with UTF-8 order except between surrogates (characters
  * past U+FFFF) and U+E000–U+FFFF, which are swapped back here.
  */
-export function compareUtf8(a: string, b: string): number {
+function compareUtf8(a: string, b: string): number {
   const length = Math.min(a.length, b.length);
   for (let index = 0; index < length; index++) {
     const x = a.charCodeAt(index);

@@ -8,7 +8,7 @@ import type { Storage } from '../storage/storage.js';
 import type { RetryPolicy } from '../transfer/retry.js';
 import { listEverything } from './listing.js';
 import { cutPointsFromDatabase } from './listing-cuts.js';
-import { referencedObjects } from './plan.js';
+import { referencedKey, referencedObjects } from './plan.js';
 
 export interface OrphanOptions {
   /** The jobs whose tables this database has: their rows reference the objects that are not orphans. */
@@ -66,7 +66,7 @@ export async function findOrphans(dependencies: OrphanDependencies, options: Orp
     log.info(`listed ${counted(listed, 'object')}; reading which ones the database references`);
     for (const job of options.jobs) {
       for await (const batch of referencedObjects(database, job, { batchSize: options.batchSize })) {
-        index.addReferenced(batch.refs.map((ref) => ({ job, key: ref.key, ...(ref.alternateKey !== undefined ? { alternateKey: ref.alternateKey } : {}), required: ref.required })));
+        index.addReferenced(batch.refs.map(referencedKey));
       }
     }
     const counts: OrphanCounts = { listed, referenced: listed, orphans: 0, orphanBytes: 0, unrecognized: 0, unrecognizedBytes: 0, byJob: {} };

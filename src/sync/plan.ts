@@ -2,6 +2,7 @@ import { UserError } from '../errors.js';
 import type { MastodonDatabase, RowQuery } from '../mastodon/database.js';
 import { jobNames, type JobName, type ObjectRef } from '../mastodon/object-ref.js';
 import { pushObjectRefs } from '../mastodon/object-refs.js';
+import type { ReferencedKey } from '../journal/key-index.js';
 
 /** The jobs to run: those asked for, or every job whose table this database has. */
 export async function resolveJobs(database: MastodonDatabase, requested: readonly JobName[]): Promise<JobName[]> {
@@ -27,4 +28,9 @@ export async function* referencedObjects(database: MastodonDatabase, job: JobNam
     for (const row of rows) pushObjectRefs(job, row, refs);
     yield { rows: rows.length, refs };
   }
+}
+
+/** What the scratch index of `verify` and `orphans` keeps of each referenced object. */
+export function referencedKey(ref: ObjectRef): ReferencedKey {
+  return { job: ref.job, key: ref.key, ...(ref.alternateKey !== undefined ? { alternateKey: ref.alternateKey } : {}), required: ref.required };
 }

@@ -95,7 +95,6 @@ export async function runSync(dependencies: SyncDependencies, options: SyncOptio
   const limiter = new AdaptiveConcurrency({
     max: options.concurrency,
     onChange: (limit, reason) => {
-      stats.concurrencyChanged(limit, reason);
       if (reason === 'throttled') log.warn(`the storage is throttling: ${limit} transfers at once from now on`);
       else if (limit === options.concurrency) log.info(`throttling cleared: back to ${limit} transfers at once`);
     },

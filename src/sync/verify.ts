@@ -7,7 +7,7 @@ import { isSameObject } from '../transfer/copy-object.js';
 import type { RetryPolicy } from '../transfer/retry.js';
 import { jobPrefixes, listPrefixes } from './listing.js';
 import { cutPointsFromDatabase } from './listing-cuts.js';
-import { referencedObjects } from './plan.js';
+import { referencedKey, referencedObjects } from './plan.js';
 
 export interface VerifyOptions {
   jobs: JobName[];
@@ -77,7 +77,7 @@ export async function verifyDestination(
     for (const job of options.jobs) {
       for await (const batch of referencedObjects(database, job, options.query)) {
         const refs = options.localOnly === true ? batch.refs.filter((ref) => !ref.key.startsWith('cache/')) : batch.refs;
-        index.addReferenced(refs.map((ref) => ({ job, key: ref.key, ...(ref.alternateKey !== undefined ? { alternateKey: ref.alternateKey } : {}), required: ref.required })));
+        index.addReferenced(refs.map(referencedKey));
       }
     }
     const prefixes = jobPrefixes(options.jobs).filter((prefix) => options.localOnly !== true || !prefix.startsWith('cache/'));

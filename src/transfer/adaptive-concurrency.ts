@@ -46,10 +46,6 @@ export class AdaptiveConcurrency {
     return this.#limit;
   }
 
-  get inFlight(): number {
-    return this.#inFlight;
-  }
-
   /** Runs `operation` once a permit is free, and gives it back afterwards. */
   async run<T>(operation: () => Promise<T>): Promise<T> {
     await this.#acquire();

@@ -10,7 +10,7 @@ export interface RetryPolicy {
 export const defaultRetryPolicy: RetryPolicy = { attempts: 5, baseDelayMs: 200, maxDelayMs: 20_000 };
 
 /** Exponential backoff with full jitter, so that throttled workers do not retry in lock step. */
-export function backoffDelay(policy: RetryPolicy, failedAttempts: number): number {
+function backoffDelay(policy: RetryPolicy, failedAttempts: number): number {
   const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (failedAttempts - 1));
   return Math.round(Math.random() * ceiling);
 }

@@ -9,8 +9,8 @@ import { SyncMetrics } from './metrics.js';
 import { dashboardContentSecurityPolicy, dashboardHtml } from './static/dashboard-page.js';
 
 /** Flower's port: admins of the original tool already have it in their SSH tunnels and firewalls. */
-export const defaultDashboardPort = 5555;
-export const defaultDashboardHost = '127.0.0.1';
+const defaultDashboardPort = 5555;
+const defaultDashboardHost = '127.0.0.1';
 
 export interface DashboardOptions {
   source: DashboardSource;
@@ -33,7 +33,6 @@ export interface DashboardOptions {
 export interface Dashboard {
   /** Where the page is, without the token (it must not land in logs). */
   url: string;
-  metrics: SyncMetrics;
   close(): Promise<void>;
 }
 
@@ -138,7 +137,6 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
 
   return {
     url: `http://${urlHost}:${boundPort}/`,
-    metrics,
     async close() {
       live?.close();
       metrics.close();

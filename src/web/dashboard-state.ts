@@ -21,9 +21,9 @@ export interface Snapshot {
 }
 
 /** Failures each push carries; the page lists them, /api/failures gives more. */
-export const pushedFailures = 25;
+const pushedFailures = 25;
 /** Log lines a page gets when it connects. */
-export const initialLogLines = 200;
+const initialLogLines = 200;
 
 /** Everything the dashboard shows, read from the source and kept between pushes (chart samples). */
 export class DashboardState {

@@ -50,10 +50,6 @@ export class LiveUpdates {
     this.#enqueue(true);
   }
 
-  get clientCount(): number {
-    return this.#clients.size;
-  }
-
   /** Starts streaming to a response whose request was authorized. */
   add(response: ServerResponse): void {
     response.writeHead(200, {

@@ -118,7 +118,7 @@ function jobOrder(job: string): number {
 }
 
 /** One line a job, plus a total, as `sync` prints its summary. */
-export function countsTable(counts: readonly OutcomeCount[]): string {
+function countsTable(counts: readonly OutcomeCount[]): string {
   const byJob = countsRows(counts);
   const rows: Row[] = [...byJob].map(([job, row]) => ({
     job,

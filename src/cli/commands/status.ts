@@ -8,7 +8,7 @@ import type { CommonOptions } from '../context.js';
 import { queueSettings, type QueueFlags } from '../queue-options.js';
 import { summaryRecord, summaryTable } from '../summary.js';
 
-export interface StatusCommandOptions extends CommonOptions, QueueFlags {
+export interface StatusCommandOptions extends Pick<CommonOptions, 'config' | 'json'>, QueueFlags {
   /** Failed and missing objects to list. */
   failures?: number;
 }
@@ -39,7 +39,7 @@ const answerTimeoutMs = 10_000;
 
 /** Prints the run's counters from Redis: the queue, the live workers, a line a job, the latest failures. */
 export async function statusCommand(options: StatusCommandOptions): Promise<number> {
-  const settings = queueSettings(options, await loadQueueViewConfig({ configPath: options.config, mastodonEnvPath: options.mastodonEnv }, options.queue), 'status');
+  const settings = queueSettings(options, await loadQueueViewConfig({ configPath: options.config }, options.queue), 'status');
   const redis = await connectRedis(settings.url);
   const inspector = new QueueInspector(redis, settings.prefix);
   try {

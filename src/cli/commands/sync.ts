@@ -14,6 +14,8 @@ import { journalScope, openJournal, requireStateFile, statePath, type StateFlags
 import { summaryRecord, summaryTable } from '../summary.js';
 import { emptySourceHint } from '../empty-source.js';
 import { boundHeapGrowthForCopying } from '../heap-growth.js';
+import { untilSignal } from '../until-signal.js';
+import { defaultGraceSeconds } from '../option-parsers.js';
 
 export interface SyncCommandOptions extends CommonOptions, DashboardFlags, StateFlags {
   limit?: number;
@@ -30,33 +32,21 @@ export interface SyncCommandOptions extends CommonOptions, DashboardFlags, State
   gracePeriod?: number;
 }
 
-function untilSignal(): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      process.off('SIGINT', done).off('SIGTERM', done);
-      resolve();
-    };
-    process.on('SIGINT', done).on('SIGTERM', done);
-  });
-}
-
 /** The original tool's dev mode ran a handful of rows; so does ours unless --limit says otherwise. */
-export const devModeLimit = 10;
+const devModeLimit = 10;
 
 /**
  * `--since last` looks back this much further than the last run's start: a row
  * saved just before it (Rails stamps updated_at before the commit) may have
  * become visible only after that run had read past it.
  */
-export const sinceLastMarginMs = 5 * 60_000;
-
-export const defaultGraceSeconds = 30;
+const sinceLastMarginMs = 5 * 60_000;
 
 /** After abandoning transfers, the longest the process lingers once the summary is out. */
 const abandonedExitMs = 5000;
 
 /** `--since` as an instant: ISO 8601, UTC unless the value carries an offset. */
-export function parseSince(value: string): Date {
+function parseSince(value: string): Date {
   const iso = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/i.exec(value.trim());
   if (iso === null) throw new UserError(`--since must be an ISO 8601 time such as 2025-06-01T12:00:00Z, or "last", not "${value}"`, 'cli.invalid-option');
   const text = value.trim().replace(' ', 'T');

@@ -10,12 +10,13 @@ import { startDashboard } from '../../web/index.js';
 import type { CommonOptions } from '../context.js';
 import { queueSettings, type QueueFlags } from '../queue-options.js';
 import type { DashboardFlags } from '../run-dashboard.js';
+import { untilSignal } from '../until-signal.js';
 
-export interface UiCommandOptions extends CommonOptions, QueueFlags, Omit<DashboardFlags, 'ui' | 'uiLinger'> {}
+export interface UiCommandOptions extends Pick<CommonOptions, 'config' | 'json'>, QueueFlags, Omit<DashboardFlags, 'ui' | 'uiLinger'> {}
 
 /** The dashboard of a run driven by Redis workers, with bull-board at /queues, until Ctrl-C. */
 export async function uiCommand(options: UiCommandOptions): Promise<number> {
-  const config = await loadQueueViewConfig({ configPath: options.config, mastodonEnvPath: options.mastodonEnv }, options.queue);
+  const config = await loadQueueViewConfig({ configPath: options.config }, options.queue);
   const settings = queueSettings(options, config, 'ui');
   const log = await createLogger({ json: options.json === true, level: 'info' });
   const redis = await connectRedis(settings.url);
@@ -41,13 +42,7 @@ export async function uiCommand(options: UiCommandOptions): Promise<number> {
       ),
     });
     log.info(`dashboard at ${dashboard.url} (queue internals at ${new URL(queueBoardPath, dashboard.url).toString()}); Ctrl-C to quit`);
-    await new Promise<void>((resolve) => {
-      const done = (): void => {
-        process.off('SIGINT', done).off('SIGTERM', done);
-        resolve();
-      };
-      process.on('SIGINT', done).on('SIGTERM', done);
-    });
+    await untilSignal();
     await dashboard.close();
     return ExitCode.ok;
   } finally {

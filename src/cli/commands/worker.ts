@@ -6,7 +6,7 @@ import { counted, redactUrl, type Logger } from '../../log.js';
 import { QueueWorker, type RunningTask } from '../../queue/queue-worker.js';
 import { closeRedis, connectRedis } from '../../queue/redis-client.js';
 import { RedisRunStatus, type RunMeta } from '../../queue/redis-run-status.js';
-import { RunStats, type JobCounters, type ObjectEvent } from '../../stats/run-stats.js';
+import { objectsDone, RunStats, type JobCounters, type ObjectEvent } from '../../stats/run-stats.js';
 import { AdaptiveConcurrency } from '../../transfer/adaptive-concurrency.js';
 import { copyObject, type CopyContext } from '../../transfer/copy-object.js';
 import { defaultRetryPolicy } from '../../transfer/retry.js';
@@ -18,6 +18,7 @@ import { formatBytes, textTable } from '../format.js';
 import { describeStorageSection, queueSettings, storageIdentity, type QueueFlags } from '../queue-options.js';
 import { boundHeapGrowthForCopying } from '../heap-growth.js';
 import { failureKey, isCopyTask } from '../queued-copy-task.js';
+import { defaultGraceSeconds } from '../option-parsers.js';
 
 export interface WorkerCommandOptions extends CommonOptions, QueueFlags {
   concurrency?: number;
@@ -25,7 +26,6 @@ export interface WorkerCommandOptions extends CommonOptions, QueueFlags {
   gracePeriod?: number;
 }
 
-export const defaultWorkerGraceSeconds = 30;
 const heartbeatMs = 2000;
 const progressLogMs = 30_000;
 const metaPollMs = 2000;
@@ -43,7 +43,7 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<numb
   const settings = queueSettings(options, config, 'worker');
   const log = await commandLogger(options);
   const concurrency = options.concurrency ?? config.sync.concurrency;
-  const graceSeconds = options.gracePeriod ?? defaultWorkerGraceSeconds;
+  const graceSeconds = options.gracePeriod ?? defaultGraceSeconds;
   const workerId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const identity = storageIdentity(config.destination);
   const destinationText = describeStorageSection(config.destination);
@@ -123,7 +123,6 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<numb
           {
             ...settings,
             concurrency,
-            lockDurationMs: settings.lockDurationMs,
             name: workerId,
             onUnaccountedFailure: async (task, reason) => {
               const key = failureKey(task);
@@ -265,7 +264,7 @@ function inFlightByJob(jobs: JobCounters[]): Record<string, number> {
 }
 
 function totalDone(jobs: JobCounters[]): number {
-  return jobs.reduce((sum, c) => sum + c.copied + c.skipped + c.missing + c.absentStyle + c.failed, 0);
+  return jobs.reduce((sum, counters) => sum + objectsDone(counters), 0);
 }
 
 function totalBytes(jobs: JobCounters[]): number {

@@ -24,7 +24,7 @@ import { errorName, httpStatus } from './s3-error-codes.js';
 import { S3ObjectRequests } from './s3-object-requests.js';
 
 /** Written and deleted again by `check('write')`; one fixed name, so a key that may not delete leaves at most one empty object. */
-export const writeProbeKey = '.mastodon-s3-sync-write-check';
+const writeProbeKey = '.mastodon-s3-sync-write-check';
 
 export interface S3StorageTuning {
   timeouts?: Partial<S3Timeouts>;
