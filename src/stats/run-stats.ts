@@ -115,14 +115,6 @@ export class RunStats extends EventEmitter<RunStatsEvents> {
     this.#counters(job).inFlight += 1;
   }
 
-  /**
-   * Streamed bytes, as they pass, as a 'bytes' event. Nothing listens to it: the progress bars,
-   * the dashboard's rate and /metrics read `bytes`, which an object adds once it is done.
-   */
-  bytesMoved(job: string, bytes: number): void {
-    this.emit('bytes', job, bytes);
-  }
-
   /** A storage answered "slow down" (503 SlowDown, 429). */
   throttled(): void {
     this.#throttleEvents += 1;

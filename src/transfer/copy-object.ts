@@ -141,9 +141,9 @@ async function attemptCopy(task: CopyTask, context: CopyContext, first: boolean)
 
 async function streamCopy(read: ReadResult, task: CopyTask, context: CopyContext): Promise<number> {
   let moved = 0;
+  // The bytes that came, for a body whose length the source did not announce.
   const onBytes = (bytes: number): void => {
     moved += bytes;
-    context.stats.bytesMoved(task.job, bytes);
   };
   try {
     // The destination refuses a body of any other length than the source announced (a body cut
