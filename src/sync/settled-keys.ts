@@ -2,7 +2,7 @@ import { settledOutcomes, type JournalScope, type RecordedOutcome } from '../jou
 import type { MastodonDatabase, RowQuery } from '../mastodon/database.js';
 import type { JobName, ObjectRef } from '../mastodon/object-ref.js';
 import type { RunStats } from '../stats/run-stats.js';
-import type { Acl, ObjectInfo } from '../storage/storage.js';
+import { singlePartMd5, type Acl, type ObjectInfo } from '../storage/storage.js';
 import { needsAclWrite, type CopyTask } from '../transfer/copy-object.js';
 import { referencedObjects } from './plan.js';
 
@@ -70,10 +70,8 @@ function isSettled(known: RecordedOutcome, listed: ObjectInfo | null | undefined
   if (needsAclWrite(acl, recordedAcl(known))) return false;
   if (listed === undefined) return true;
   if (listed === null || (known.size !== null && listed.size !== known.size)) return false;
-  return known.etag === null || listed.etag === undefined || !isMd5(listed.etag) || listed.etag.toLowerCase() === known.etag;
+  return known.etag === null || listed.etag === undefined || !singlePartMd5.test(listed.etag) || listed.etag.toLowerCase() === known.etag;
 }
-
-const isMd5 = (etag: string): boolean => /^[0-9a-f]{32}$/i.test(etag);
 
 const recordedAcl = (known: RecordedOutcome): Acl | undefined => (known.acl === 'private' || known.acl === 'public-read' ? known.acl : undefined);
 

@@ -1,6 +1,6 @@
 import { errorCode } from '../errors.js';
 import { BodySizeMismatchError, describeStorageError, isTransientError } from '../storage/errors.js';
-import type { Acl, MultipartObserver, ObjectInfo, ReadInfo, ReadResult, Storage, WriteOptions } from '../storage/storage.js';
+import { singlePartMd5, type Acl, type MultipartObserver, type ObjectInfo, type ReadInfo, type ReadResult, type Storage, type WriteOptions } from '../storage/storage.js';
 import type { ObjectEvent, RunStats } from '../stats/run-stats.js';
 import type { AdaptiveConcurrency } from './adaptive-concurrency.js';
 import { contentTypeToWrite } from './content-type.js';
@@ -222,8 +222,6 @@ export function needsAclWrite(wanted: Acl | undefined, written: Acl | undefined)
   if (wanted === undefined) return false;
   return written === undefined ? wanted === 'private' : written !== wanted;
 }
-
-const singlePartMd5 = /^[0-9a-f]{32}$/i;
 
 /**
  * Same size, and the same MD5 where both ETags are single-part MD5s (multipart ETags are not comparable).
