@@ -1,6 +1,6 @@
 import { settledOutcomes, type JournalScope, type RecordedOutcome } from '../journal/journal-scope.js';
 import type { MastodonDatabase, RowQuery } from '../mastodon/database.js';
-import type { JobName, ObjectRef } from '../mastodon/object-ref.js';
+import { isCachedRemoteMedia, type JobName, type ObjectRef } from '../mastodon/object-ref.js';
 import type { RunStats } from '../stats/run-stats.js';
 import { singlePartMd5, type Acl, type ObjectInfo } from '../storage/storage.js';
 import { needsAclWrite, type CopyTask } from '../transfer/copy-object.js';
@@ -36,7 +36,7 @@ export async function* copyTasks(job: JobName, options: TaskOptions, state: Plan
   const { database, stats, signal, journal } = state;
   for await (const batch of referencedObjects(database, job, options.query)) {
     if (signal?.aborted === true) return;
-    const refs = options.localOnly === true ? batch.refs.filter((ref) => !ref.key.startsWith('cache/')) : batch.refs;
+    const refs = options.localOnly === true ? batch.refs.filter((ref) => !isCachedRemoteMedia(ref.key)) : batch.refs;
     const known = journal?.outcomes(refs.map((ref) => ref.key));
     const considered = options.retryFailed === true ? refs.filter((ref) => isRetryable(known?.get(ref.key))) : refs;
     stats.rowsRead(job, batch.rows, considered.length);
