@@ -30,3 +30,41 @@ export function messageOf(error: unknown): string {
   if (error instanceof Error) return error.message;
   return String(error);
 }
+
+/**
+ * The fields this tool reads off a thrown value, none of them trusted: Node's errno `code` (and
+ * SQLite's, PostgreSQL's SQLSTATE), the AWS SDK's `name`, `$metadata` and `$retryable`, our own
+ * `transient`, and a wrapped `cause`.
+ */
+export interface ErrorFields {
+  readonly name?: unknown;
+  readonly code?: unknown;
+  readonly message?: unknown;
+  readonly transient?: unknown;
+  readonly $retryable?: unknown;
+  readonly $metadata?: { readonly httpStatusCode?: unknown };
+  readonly cause?: unknown;
+}
+
+/** The fields of a thrown value; none for a thrown string, number or null. */
+export function errorFields(error: unknown): ErrorFields {
+  return typeof error === 'object' && error !== null ? (error as ErrorFields) : {};
+}
+
+/** An error's `code` when it is a string: `ECONNRESET`, `SQLITE_BUSY`, `28P01`, `storage.disk-full`. */
+export function errorCode(error: unknown): string | undefined {
+  const { code } = errorFields(error);
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** An error's `name` when it is a string: the AWS SDK names its errors after S3's codes (`SlowDown`, `NoSuchBucket`). */
+export function errorName(error: unknown): string | undefined {
+  const { name } = errorFields(error);
+  return typeof name === 'string' ? name : undefined;
+}
+
+/** The HTTP status of an AWS SDK error (or one shaped like it), when the server answered at all. */
+export function httpStatus(error: unknown): number | undefined {
+  const status = errorFields(error).$metadata?.httpStatusCode;
+  return typeof status === 'number' ? status : undefined;
+}

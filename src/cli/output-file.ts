@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
-import { UserError } from '../errors.js';
+import { UserError, errorCode } from '../errors.js';
 
 /** Lines to stdout or a file, waiting for a slow reader instead of buffering millions of lines. */
 export interface LineOutput {
@@ -23,10 +23,9 @@ export async function lineOutput(file: string | undefined): Promise<LineOutput> 
     }),
   );
   failure.catch(() => undefined);
-  const readerGone = (error: unknown): boolean => file === undefined && (error as { code?: unknown }).code === 'EPIPE';
+  const readerGone = (error: unknown): boolean => file === undefined && errorCode(error) === 'EPIPE';
   const describe = (error: unknown): UserError => {
-    const code = (error as { code?: unknown }).code;
-    return new UserError(`cannot write ${file ?? 'to stdout'} (${typeof code === 'string' ? code : String(error)}): check the path and its permissions`, 'cli.output');
+    return new UserError(`cannot write ${file ?? 'to stdout'} (${errorCode(error) ?? String(error)}): check the path and its permissions`, 'cli.output');
   };
   if (file !== undefined) await Promise.race([once(stream, 'open'), failure]).catch((error: unknown) => Promise.reject(describe(error)));
   return {

@@ -1,10 +1,10 @@
 import path from 'node:path';
-import { UserError } from '../errors.js';
+import { UserError, errorCode } from '../errors.js';
 
 /** SQLite's failures as one line the admin can act on. */
 export function journalError(error: unknown, file: string, action: 'open' | 'write'): Error {
   if (error instanceof UserError) return error;
-  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  const code = errorCode(error);
   const message = error instanceof Error ? error.message : String(error);
   if (/directory does not exist/.test(message)) {
     return new UserError(`cannot ${action} state file ${file}: directory ${path.dirname(file)} does not exist: create it, or choose another --state`, 'journal.cannot-open');
@@ -25,7 +25,7 @@ export function journalError(error: unknown, file: string, action: 'open' | 'wri
     case 'SQLITE_IOERR':
       return new UserError(`cannot ${action} state file ${file} (${message}): check the disk`, 'journal.io');
     default:
-      if (typeof code === 'string' && code.startsWith('SQLITE_IOERR')) {
+      if (code?.startsWith('SQLITE_IOERR') === true) {
         return new UserError(`cannot ${action} state file ${file} (${message}): check the disk`, 'journal.io');
       }
       return error instanceof Error ? error : new Error(message);

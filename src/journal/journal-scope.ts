@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { hostname } from 'node:os';
+import { isProcessAlive } from '../process-alive.js';
 import { journalError } from './journal-error.js';
 import { hasAclColumn } from './journal-schema.js';
 
@@ -261,13 +262,7 @@ export class JournalScope {
   isAlive(run: RunRecord): boolean {
     if (run.status !== 'running') return false;
     if (run.host !== hostname()) return true;
-    if (run.pid === process.pid) return true;
-    try {
-      process.kill(run.pid, 0);
-      return true;
-    } catch (error) {
-      return (error as { code?: unknown }).code === 'EPERM';
-    }
+    return run.pid === process.pid || isProcessAlive(run.pid);
   }
 
   // --- destination inventory ------------------------------------------------

@@ -1,4 +1,4 @@
-import { UserError, messageOf } from '../errors.js';
+import { UserError, errorCode, messageOf } from '../errors.js';
 
 /** Where we tried to connect, for messages; `secrets` are scrubbed from anything we print. */
 export interface ConnectTarget {
@@ -88,11 +88,6 @@ function isConnectionLoss(error: unknown): boolean {
   if (code !== undefined && (unreachableCodes.has(code) || code.startsWith('08') || code === '57P01')) return true;
   // node-postgres reports its own connect timeout and dropped sockets by message only.
   return /timeout expired|connection timeout|Connection terminated|not queryable/i.test(messageOf(error));
-}
-
-function errorCode(error: unknown): string | undefined {
-  if (typeof error !== 'object' || error === null || !('code' in error)) return undefined;
-  return typeof error.code === 'string' ? error.code : undefined;
 }
 
 /** Removes the password (raw and URL-encoded) from a message, whatever put it there. */

@@ -43,6 +43,14 @@ export interface ObjectRef {
 }
 
 /**
+ * A key (or key prefix) under `cache/`: remote media Mastodon fetched from other servers and can
+ * fetch again, which `--local-only` leaves out.
+ */
+export function isCachedRemoteMedia(key: string): boolean {
+  return key.startsWith('cache/');
+}
+
+/**
  * A row as read from the database: column name to value, ids as strings. The page query sends a
  * value derivation only tests for blankness shortened (see row-sql.ts), and no diagnostic column.
  */

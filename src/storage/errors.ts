@@ -1,4 +1,4 @@
-import { messageOf } from '../errors.js';
+import { errorCode, errorFields, errorName, httpStatus, messageOf } from '../errors.js';
 import { TransientStorageError } from './storage.js';
 
 /**
@@ -48,6 +48,7 @@ export class BodySizeMismatchError extends Error {
 // 501: the server lacks what the request asks for (an ACL, a storage class); no later try will have it.
 const transientStatus = (status: number): boolean => (status >= 500 && status !== 501) || status === 429 || status === 408;
 
+// Not one list with transfer/throttling.ts's throttlingNames: timeouts and 500s are retried too, without slowing down.
 const transientNames = new Set([
   'SlowDown',
   'RequestTimeout',
@@ -61,37 +62,20 @@ const transientNames = new Set([
   'RequestLimitExceeded',
 ]);
 
-const transientCodes = new Set([
+/** A connection that could not be made or was lost: the network or the server failed, not the request. */
+export const connectionFailureCodes: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
   'ECONNRESET',
   'EPIPE',
   'ETIMEDOUT',
-  'ECONNREFUSED',
-  'ECONNABORTED',
   'EHOSTUNREACH',
   'ENETUNREACH',
   'ENETDOWN',
   'EAI_AGAIN',
-  'ERR_STREAM_PREMATURE_CLOSE',
 ]);
 
-interface ErrorFields {
-  name?: unknown;
-  code?: unknown;
-  message?: unknown;
-  transient?: unknown;
-  $retryable?: unknown;
-  $metadata?: { httpStatusCode?: unknown };
-  cause?: unknown;
-}
-
-function fieldsOf(error: unknown): ErrorFields {
-  return typeof error === 'object' && error !== null ? (error as ErrorFields) : {};
-}
-
-function httpStatusOf(error: unknown): number | undefined {
-  const status = fieldsOf(error).$metadata?.httpStatusCode;
-  return typeof status === 'number' ? status : undefined;
-}
+// A connection or stream broken midway may also work on another try.
+const transientCodes = new Set([...connectionFailureCodes, 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE']);
 
 /**
  * Whether another try of the same operation may succeed: throttling, 5xx,
@@ -101,14 +85,16 @@ function httpStatusOf(error: unknown): number | undefined {
 export function isTransientError(error: unknown): boolean {
   if (error instanceof TransientStorageError) return true;
   if (error instanceof StorageWriteError || error instanceof InvalidKeyError) return false;
-  const fields = fieldsOf(error);
+  const fields = errorFields(error);
   if (fields.transient === true) return true;
-  const status = httpStatusOf(error);
+  const status = httpStatus(error);
+  const name = errorName(error);
   // The error's name first: S3 answers a body it stopped waiting for with 400 RequestTimeout, which another try cures.
-  if (typeof fields.name === 'string' && transientNames.has(fields.name)) return true;
+  if (name !== undefined && transientNames.has(name)) return true;
   // Otherwise an HTTP answer decides on its own: the server told us what kind of failure it was.
   if (status !== undefined && status >= 400) return transientStatus(status);
-  if (typeof fields.code === 'string' && transientCodes.has(fields.code)) return true;
+  const code = errorCode(error);
+  if (code !== undefined && transientCodes.has(code)) return true;
   if (typeof fields.message === 'string' && /socket hang up/i.test(fields.message)) return true;
   if (typeof fields.$retryable === 'object' && fields.$retryable !== null) return true;
   // Aborts and stream errors often wrap the network error that caused them.
@@ -130,10 +116,9 @@ const statusNames: Record<number, string> = {
 
 /** A short, secret-free reason for reports: `503 SlowDown`, `ECONNRESET`, `TimeoutError: ...`. */
 export function describeStorageError(error: unknown): string {
-  const fields = fieldsOf(error);
-  const status = httpStatusOf(error);
-  const name = typeof fields.name === 'string' ? fields.name : undefined;
-  const code = typeof fields.code === 'string' ? fields.code : undefined;
+  const status = httpStatus(error);
+  const name = errorName(error);
+  const code = errorCode(error);
   if (status !== undefined && status >= 300) {
     // HEAD answers have no body, so the SDK can only name them after the status ("NotFound", "Unknown", "403").
     const label = name !== undefined && !/^(Unknown|UnknownError|Error|\d+)$/.test(name) ? name : (statusNames[status] ?? code ?? '');

@@ -10,6 +10,9 @@ export interface ObjectInfo {
   cacheControl?: string;
 }
 
+/** An ETag that is the body's MD5 (a single-part upload's), so comparable across storages; a multipart one (`<md5>-<parts>`) is not. */
+export const singlePartMd5 = /^[0-9a-f]{32}$/i;
+
 export type Acl = 'public-read' | 'private';
 
 /** What a run's writes carry besides the object: the ACLs it may send, and its storage class. */

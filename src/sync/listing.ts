@@ -1,6 +1,6 @@
 import type { InventoryEntry } from '../journal/journal-scope.js';
 import { jobModels } from '../mastodon/models.js';
-import type { JobName } from '../mastodon/object-ref.js';
+import { isCachedRemoteMedia, type JobName } from '../mastodon/object-ref.js';
 import { isTransientError } from '../storage/errors.js';
 import type { ObjectInfo, Storage } from '../storage/storage.js';
 import { withRetry, type RetryPolicy } from '../transfer/retry.js';
@@ -10,9 +10,11 @@ import { withRetry, type RetryPolicy } from '../transfer/retry.js';
  * `<class>/<attachment>/` and, for attachments that can be cached,
  * `cache/<class>/<attachment>/`. Listing them rather than the whole storage
  * skips whatever else shares the bucket, and lets the listings run in parallel.
+ * With `localOnly`, the `cache/` ones are left out.
  */
-export function jobPrefixes(jobs: readonly JobName[]): string[] {
-  return [...new Set(jobs.flatMap(attachmentPrefixes))];
+export function jobPrefixes(jobs: readonly JobName[], localOnly?: boolean): string[] {
+  const prefixes = [...new Set(jobs.flatMap(attachmentPrefixes))];
+  return localOnly === true ? prefixes.filter((prefix) => !isCachedRemoteMedia(prefix)) : prefixes;
 }
 
 /** The key prefixes of one job's attachments, local and cached. */

@@ -44,7 +44,7 @@ export async function takeInventory(
   journal: JournalScope,
   cutPoints?: ListingOptions['cutPoints'],
 ): Promise<number | undefined> {
-  const prefixes = jobPrefixes(options.jobs).filter((prefix) => options.localOnly !== true || !prefix.startsWith('cache/'));
+  const prefixes = jobPrefixes(options.jobs, options.localOnly);
   const started = Date.now();
   log.info(`listing ${destination.description} (${counted(prefixes.length, 'prefix', 'prefixes')}, in parallel) to skip per-object checks`);
   try {

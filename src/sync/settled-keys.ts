@@ -1,8 +1,8 @@
 import { settledOutcomes, type JournalScope, type RecordedOutcome } from '../journal/journal-scope.js';
 import type { MastodonDatabase, RowQuery } from '../mastodon/database.js';
-import type { JobName, ObjectRef } from '../mastodon/object-ref.js';
+import { isCachedRemoteMedia, type JobName, type ObjectRef } from '../mastodon/object-ref.js';
 import type { RunStats } from '../stats/run-stats.js';
-import type { Acl, ObjectInfo } from '../storage/storage.js';
+import { singlePartMd5, type Acl, type ObjectInfo } from '../storage/storage.js';
 import { needsAclWrite, type CopyTask } from '../transfer/copy-object.js';
 import { referencedObjects } from './plan.js';
 
@@ -36,7 +36,7 @@ export async function* copyTasks(job: JobName, options: TaskOptions, state: Plan
   const { database, stats, signal, journal } = state;
   for await (const batch of referencedObjects(database, job, options.query)) {
     if (signal?.aborted === true) return;
-    const refs = options.localOnly === true ? batch.refs.filter((ref) => !ref.key.startsWith('cache/')) : batch.refs;
+    const refs = options.localOnly === true ? batch.refs.filter((ref) => !isCachedRemoteMedia(ref.key)) : batch.refs;
     const known = journal?.outcomes(refs.map((ref) => ref.key));
     const considered = options.retryFailed === true ? refs.filter((ref) => isRetryable(known?.get(ref.key))) : refs;
     stats.rowsRead(job, batch.rows, considered.length);
@@ -70,10 +70,8 @@ function isSettled(known: RecordedOutcome, listed: ObjectInfo | null | undefined
   if (needsAclWrite(acl, recordedAcl(known))) return false;
   if (listed === undefined) return true;
   if (listed === null || (known.size !== null && listed.size !== known.size)) return false;
-  return known.etag === null || listed.etag === undefined || !isMd5(listed.etag) || listed.etag.toLowerCase() === known.etag;
+  return known.etag === null || listed.etag === undefined || !singlePartMd5.test(listed.etag) || listed.etag.toLowerCase() === known.etag;
 }
-
-const isMd5 = (etag: string): boolean => /^[0-9a-f]{32}$/i.test(etag);
 
 const recordedAcl = (known: RecordedOutcome): Acl | undefined => (known.acl === 'private' || known.acl === 'public-read' ? known.acl : undefined);
 

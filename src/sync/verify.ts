@@ -1,7 +1,7 @@
 import { KeyIndex, type KeyComparison } from '../journal/key-index.js';
 import { counted, type Logger } from '../log.js';
 import type { MastodonDatabase, RowQuery } from '../mastodon/database.js';
-import type { JobName } from '../mastodon/object-ref.js';
+import { isCachedRemoteMedia, type JobName } from '../mastodon/object-ref.js';
 import type { Storage } from '../storage/storage.js';
 import { isSameObject } from '../transfer/copy-object.js';
 import type { RetryPolicy } from '../transfer/retry.js';
@@ -76,11 +76,11 @@ export async function verifyDestination(
     // The database first: an object uploaded after this point cannot be reported missing for a row read before it.
     for (const job of options.jobs) {
       for await (const batch of referencedObjects(database, job, options.query)) {
-        const refs = options.localOnly === true ? batch.refs.filter((ref) => !ref.key.startsWith('cache/')) : batch.refs;
+        const refs = options.localOnly === true ? batch.refs.filter((ref) => !isCachedRemoteMedia(ref.key)) : batch.refs;
         index.addReferenced(refs.map(referencedKey));
       }
     }
-    const prefixes = jobPrefixes(options.jobs).filter((prefix) => options.localOnly !== true || !prefix.startsWith('cache/'));
+    const prefixes = jobPrefixes(options.jobs, options.localOnly);
     const listing = { retry: options.retry, parallel: options.parallel ?? 8, cutPoints: cutPointsFromDatabase(database, options.jobs) };
     log.info(`${counted(index.referencedCount(), 'key')} referenced; listing ${source.description} and ${destination.description} (${counted(prefixes.length, 'prefix', 'prefixes')} each)`);
     const [sourceCount, destinationCount] = await Promise.all([

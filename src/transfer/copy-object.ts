@@ -1,5 +1,6 @@
+import { errorCode } from '../errors.js';
 import { BodySizeMismatchError, describeStorageError, isTransientError } from '../storage/errors.js';
-import type { Acl, MultipartObserver, ObjectInfo, ReadInfo, ReadResult, Storage, WriteOptions } from '../storage/storage.js';
+import { singlePartMd5, type Acl, type MultipartObserver, type ObjectInfo, type ReadInfo, type ReadResult, type Storage, type WriteOptions } from '../storage/storage.js';
 import type { ObjectEvent, RunStats } from '../stats/run-stats.js';
 import type { AdaptiveConcurrency } from './adaptive-concurrency.js';
 import { contentTypeToWrite } from './content-type.js';
@@ -89,7 +90,7 @@ export async function copyObject(task: CopyTask, context: CopyContext): Promise<
   } catch (error) {
     const cause = error instanceof RetriesExhausted ? error.lastError : error;
     if (error instanceof RetriesExhausted && isThrottlingError(cause)) limiter?.throttled();
-    const code = errorCode(cause);
+    const code = storageErrorCode(cause);
     const reason = failureReason(failedStep, cause, error instanceof RetriesExhausted ? error.attempts : undefined);
     event = { job: task.job, key: task.key, outcome: 'failed', bytes: 0, reason, attempts, ...(code !== undefined ? { code } : {}) };
   }
@@ -186,9 +187,9 @@ function failureReason(step: Step | undefined, error: unknown, exhaustedAttempts
 }
 
 /** The stable code of our own storage errors (`storage.disk-full`...), not errnos or SDK names. */
-function errorCode(error: unknown): string | undefined {
-  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
-  return typeof code === 'string' && code.startsWith('storage.') ? code : undefined;
+function storageErrorCode(error: unknown): string | undefined {
+  const code = errorCode(error);
+  return code?.startsWith('storage.') === true ? code : undefined;
 }
 
 async function locate<T>(task: CopyTask, probe: (key: string) => Promise<T | undefined>): Promise<Located<T> | undefined> {
@@ -221,8 +222,6 @@ export function needsAclWrite(wanted: Acl | undefined, written: Acl | undefined)
   if (wanted === undefined) return false;
   return written === undefined ? wanted === 'private' : written !== wanted;
 }
-
-const singlePartMd5 = /^[0-9a-f]{32}$/i;
 
 /**
  * Same size, and the same MD5 where both ETags are single-part MD5s (multipart ETags are not comparable).

@@ -1,3 +1,6 @@
+import { errorFields, errorName, httpStatus } from '../errors.js';
+
+// Its own list: storage/errors.ts's transientNames adds timeouts and 500s, and lacks RequestThrottled (retried by its 503 or 429 only).
 const throttlingNames = new Set([
   'SlowDown',
   'Throttling',
@@ -8,12 +11,6 @@ const throttlingNames = new Set([
   'RequestThrottled',
 ]);
 
-interface Fields {
-  name?: unknown;
-  $metadata?: { httpStatusCode?: unknown };
-  cause?: unknown;
-}
-
 /**
  * The storage asked us to slow down: 503 (S3's SlowDown, B2's "no tomes
  * available"), 429, or a throttling error name. Other transient failures
@@ -21,9 +18,10 @@ interface Fields {
  */
 export function isThrottlingError(error: unknown, depth = 0): boolean {
   if (typeof error !== 'object' || error === null || depth > 5) return false;
-  const fields = error as Fields;
-  const status = fields.$metadata?.httpStatusCode;
+  const status = httpStatus(error);
   if (status === 503 || status === 429) return true;
-  if (typeof fields.name === 'string' && throttlingNames.has(fields.name)) return true;
-  return fields.cause !== undefined && fields.cause !== error && isThrottlingError(fields.cause, depth + 1);
+  const name = errorName(error);
+  if (name !== undefined && throttlingNames.has(name)) return true;
+  const { cause } = errorFields(error);
+  return cause !== undefined && cause !== error && isThrottlingError(cause, depth + 1);
 }

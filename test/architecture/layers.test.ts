@@ -13,10 +13,11 @@ const allowed: Record<string, readonly string[]> = {
   errors: [],
   log: [],
   stats: [],
+  'process-alive': ['errors'],
   config: ['errors'],
   mastodon: ['errors'],
-  storage: ['errors'],
-  journal: ['errors'],
+  storage: ['errors', 'process-alive'],
+  journal: ['errors', 'process-alive'],
   tunnel: ['errors', 'config'],
   transfer: ['errors', 'storage', 'stats'],
   // The queue is handed its work as a function; it knows the shape of events, not how objects move.

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { ExitCode, UserError } from '../../errors.js';
 import { counted, redactUrl, type Logger } from '../../log.js';
 import type { MastodonDatabase } from '../../mastodon/database.js';
-import type { JobName, ObjectRef } from '../../mastodon/object-ref.js';
+import { isCachedRemoteMedia, type JobName, type ObjectRef } from '../../mastodon/object-ref.js';
 import { closeRedis, connectRedis } from '../../queue/redis-client.js';
 import { RedisRunStatus } from '../../queue/redis-run-status.js';
 import { taskId } from '../../queue/task-id.js';
@@ -158,7 +158,7 @@ async function enqueueJob(job: JobName, context: JobContext): Promise<JobReport>
   }
 
   const query = { limit: options.limit, batchSize: context.config.sync.batch_size, ...(afterId !== undefined ? { afterId } : {}) };
-  const keep = options.localOnly === true ? (ref: ObjectRef) => !ref.key.startsWith('cache/') : () => true;
+  const keep = options.localOnly === true ? (ref: ObjectRef) => !isCachedRemoteMedia(ref.key) : () => true;
   for await (const batch of referencedObjects(database, job, query)) {
     // Whole rows a chunk at a time, each counted with its last row as the cursor: a stop while the
     // queue is full leaves no row half queued, so the next enqueue reads again no task this one

@@ -3,6 +3,7 @@ import { readlinkSync } from 'node:fs';
 import { lstat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
+import { isProcessAlive } from '../../process-alive.js';
 import { partialFilePrefix } from './fs-keys.js';
 
 /*
@@ -67,19 +68,9 @@ async function abandonment(file: string): Promise<string | undefined> {
   const info = await lstat(file).catch(() => undefined);
   if (info?.isFile() !== true) return undefined;
   const writer = writerPattern.exec(path.basename(file));
-  if (writer !== null && writer[1] === thisHost && writer[3] === thisPidNamespace && !isRunning(Number(writer[2]))) {
+  if (writer !== null && writer[1] === thisHost && writer[3] === thisPidNamespace && !isProcessAlive(Number(writer[2]))) {
     return `process ${writer[2]} on this host is gone`;
   }
   if (Date.now() - info.mtimeMs > untouchedLimitMs) return 'untouched for more than 24 hours';
   return undefined;
-}
-
-/** Signal 0 only asks: EPERM is a live process of another user; anything but ESRCH counts as alive. */
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as { code?: unknown }).code !== 'ESRCH';
-  }
 }

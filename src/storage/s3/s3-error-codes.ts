@@ -1,29 +1,6 @@
 /** Reading the few facts the S3 back end needs out of SDK and network errors. */
-
-interface SdkErrorFields {
-  name?: unknown;
-  code?: unknown;
-  $metadata?: { httpStatusCode?: unknown };
-}
-
-function fields(error: unknown): SdkErrorFields {
-  return typeof error === 'object' && error !== null ? (error as SdkErrorFields) : {};
-}
-
-export function httpStatus(error: unknown): number | undefined {
-  const status = fields(error).$metadata?.httpStatusCode;
-  return typeof status === 'number' ? status : undefined;
-}
-
-export function errorName(error: unknown): string | undefined {
-  const name = fields(error).name;
-  return typeof name === 'string' ? name : undefined;
-}
-
-export function errorCode(error: unknown): string | undefined {
-  const code = fields(error).code;
-  return typeof code === 'string' ? code : undefined;
-}
+import { errorCode, errorName, httpStatus } from '../../errors.js';
+import { connectionFailureCodes } from '../errors.js';
 
 export function isMissingBucket(error: unknown): boolean {
   return errorName(error) === 'NoSuchBucket' || httpStatus(error) === 404;
@@ -63,17 +40,8 @@ export function isWrongRegion(error: unknown): boolean {
   return httpStatus(error) === 301 || name === 'PermanentRedirect' || name === 'AuthorizationHeaderMalformed';
 }
 
-const unreachableCodes = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ETIMEDOUT',
-  'ECONNRESET',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENETDOWN',
-  'EPIPE',
-]);
+// Not isTransientError's codes: ENOTFOUND (no retry cures it) is here, the breaks midway (after an answer) are not.
+const unreachableCodes = new Set([...connectionFailureCodes, 'ENOTFOUND']);
 
 /** Nothing answered (or nothing S3-like): a wrong endpoint, a down server, DNS, TLS. */
 export function isUnreachable(error: unknown): boolean {

@@ -20,7 +20,7 @@ import type { ListOptions, MultipartObserver, ObjectInfo, ReadInfo, ReadResult, 
 import { encodeCopySource } from './copy-source.js';
 import { checkFailure, type S3Location } from './s3-check.js';
 import { createS3Client, defaultS3Timeouts, type S3Timeouts } from './s3-client.js';
-import { errorName, httpStatus } from './s3-error-codes.js';
+import { errorName, httpStatus } from '../../errors.js';
 import { S3ObjectRequests } from './s3-object-requests.js';
 
 /** Written and deleted again by `check('write')`; one fixed name, so a key that may not delete leaves at most one empty object. */
