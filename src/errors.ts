@@ -68,3 +68,21 @@ export function httpStatus(error: unknown): number | undefined {
   const status = errorFields(error).$metadata?.httpStatusCode;
   return typeof status === 'number' ? status : undefined;
 }
+
+/**
+ * A connection that could not be made or was lost: the network or the server failed, not the request.
+ * Shared by the storages' retries and reachability checks and the database's connect errors.
+ */
+export const connectionFailureCodes: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EAI_AGAIN',
+]);
+
+/** Nothing could be reached: a connection failure, or a name that does not resolve (which no retry cures). */
+export const unreachableCodes: ReadonlySet<string> = new Set([...connectionFailureCodes, 'ENOTFOUND']);

@@ -1,4 +1,4 @@
-import { UserError, errorCode, messageOf } from '../errors.js';
+import { UserError, errorCode, messageOf, unreachableCodes } from '../errors.js';
 
 /** Where we tried to connect, for messages; `secrets` are scrubbed from anything we print. */
 export interface ConnectTarget {
@@ -8,17 +8,6 @@ export interface ConnectTarget {
   readonly database: string;
   readonly secrets: readonly string[];
 }
-
-const unreachableCodes = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ECONNRESET',
-  'EPIPE',
-]);
 
 /** The one-line UserError for a failed connection attempt. */
 export function connectError(error: unknown, target: ConnectTarget): UserError {

@@ -1,4 +1,4 @@
-import { errorCode, errorFields, errorName, httpStatus, messageOf } from '../errors.js';
+import { connectionFailureCodes, errorCode, errorFields, errorName, httpStatus, messageOf } from '../errors.js';
 import { TransientStorageError } from './storage.js';
 
 /**
@@ -60,18 +60,6 @@ const transientNames = new Set([
   'ThrottlingException',
   'TooManyRequestsException',
   'RequestLimitExceeded',
-]);
-
-/** A connection that could not be made or was lost: the network or the server failed, not the request. */
-export const connectionFailureCodes: ReadonlySet<string> = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENETDOWN',
-  'EAI_AGAIN',
 ]);
 
 // A connection or stream broken midway may also work on another try.

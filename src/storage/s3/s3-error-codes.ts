@@ -1,6 +1,5 @@
 /** Reading the few facts the S3 back end needs out of SDK and network errors. */
-import { errorCode, errorName, httpStatus } from '../../errors.js';
-import { connectionFailureCodes } from '../errors.js';
+import { errorCode, errorName, httpStatus, unreachableCodes } from '../../errors.js';
 
 export function isMissingBucket(error: unknown): boolean {
   return errorName(error) === 'NoSuchBucket' || httpStatus(error) === 404;
@@ -39,9 +38,6 @@ export function isWrongRegion(error: unknown): boolean {
   const name = errorName(error);
   return httpStatus(error) === 301 || name === 'PermanentRedirect' || name === 'AuthorizationHeaderMalformed';
 }
-
-// Not isTransientError's codes: ENOTFOUND (no retry cures it) is here, the breaks midway (after an answer) are not.
-const unreachableCodes = new Set([...connectionFailureCodes, 'ENOTFOUND']);
 
 /** Nothing answered (or nothing S3-like): a wrong endpoint, a down server, DNS, TLS. */
 export function isUnreachable(error: unknown): boolean {
