@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { InvalidKeyError } from '../errors.js';
+import { errorCode } from '../../errors.js';
 
 /** Temporary files of unfinished writes start with this; list() never shows them and keys may not use it. */
 export const partialFilePrefix = '.mss-partial-';
@@ -31,4 +32,10 @@ function keySegments(relativePath: string, key: string): string[] {
     if (segment.startsWith(partialFilePrefix)) throw new InvalidKeyError(key, `uses the reserved name prefix ${partialFilePrefix}`);
   }
   return segments;
+}
+
+/** The error of a path no file is at, so no key is stored there. ENOTDIR: a component is a file; EISDIR: the key names a folder. */
+export function isAbsentPath(error: unknown): boolean {
+  const code = errorCode(error);
+  return code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR';
 }

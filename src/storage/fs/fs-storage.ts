@@ -9,7 +9,7 @@ import type { ListOptions, ObjectInfo, ReadResult, Storage, StorageCapabilities,
 import { atomicWrite } from './atomic-write.js';
 import { danglingLinkOnPath } from './dangling-links.js';
 import { checkReadable, checkWritable, foreignOwner, type ForeignOwner } from './fs-check.js';
-import { keyPath, listingStart } from './fs-keys.js';
+import { isAbsentPath, keyPath, listingStart } from './fs-keys.js';
 import { walkFiles, type WalkOptions } from './fs-walk.js';
 import { removeIfAbandoned } from './partial-files.js';
 
@@ -133,14 +133,8 @@ function fileInfo(key: string, size: number): ObjectInfo {
  * to nothing (a disk not mounted): "missing" would be recorded as settled, and never asked again.
  */
 async function absent(error: unknown, filePath: string): Promise<undefined> {
-  if (!isAbsent(error)) throw error;
+  if (!isAbsentPath(error)) throw error;
   const dangling = await danglingLinkOnPath(path.dirname(filePath));
   if (dangling !== undefined) throw new Error(`${dangling.link} is a symbolic link to ${dangling.target}, which does not exist (is its disk mounted?)`, { cause: error });
   return undefined;
-}
-
-function isAbsent(error: unknown): boolean {
-  const code = (error as { code?: unknown }).code;
-  // ENOTDIR: a path component is a file, so the key cannot exist; EISDIR for completeness.
-  return code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR';
 }

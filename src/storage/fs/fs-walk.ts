@@ -1,6 +1,6 @@
 import { opendir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { partialFilePrefix } from './fs-keys.js';
+import { isAbsentPath, partialFilePrefix } from './fs-keys.js';
 
 export interface WalkedFile {
   /** '/'-separated path relative to the walk's base. */
@@ -26,7 +26,7 @@ export async function* walkFiles(directory: string, relative: string, options: W
     if (!info.isDirectory()) return;
     identity = `${info.dev}:${info.ino}`;
   } catch (error) {
-    if (isAbsent(error)) return;
+    if (isAbsentPath(error)) return;
     throw error;
   }
   if (visited.has(identity)) return;
@@ -43,7 +43,7 @@ export async function* walkFiles(directory: string, relative: string, options: W
     if (entry.isDirectory()) {
       subdirectories.push(entry.name);
     } else if (entry.isFile() || entry.isSymbolicLink()) {
-      const info = await stat(full).catch((error: unknown) => (isAbsent(error) ? undefined : Promise.reject(error)));
+      const info = await stat(full).catch((error: unknown) => (isAbsentPath(error) ? undefined : Promise.reject(error)));
       if (info?.isFile() === true) yield { key: relative + entry.name, size: info.size };
       else if (info?.isDirectory() === true) subdirectories.push(entry.name);
     }
@@ -51,9 +51,4 @@ export async function* walkFiles(directory: string, relative: string, options: W
   if (options.onPartial !== undefined) for (const name of partials) await options.onPartial(path.join(directory, name));
   // Descend only after the handle is closed, so deep trees do not pile up open directories.
   for (const name of subdirectories) yield* walkFiles(path.join(directory, name), `${relative}${name}/`, options, visited);
-}
-
-function isAbsent(error: unknown): boolean {
-  const code = (error as { code?: unknown }).code;
-  return code === 'ENOENT' || code === 'ENOTDIR';
 }
