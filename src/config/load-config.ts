@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseIni } from 'ini';
 import type { z } from 'zod';
-import { UserError } from '../errors.js';
+import { UserError, errorCode } from '../errors.js';
 import { readMastodonEnv } from './mastodon-env.js';
 import { configSchema, databaseOnlyConfigSchema, readerConfigSchema, sectionNames, storageTypeKeys, type Config, type DatabaseOnlyConfig, type ReaderConfig } from './schema.js';
 
@@ -170,7 +170,7 @@ async function readIniFile(filePath: string, mustExist: boolean): Promise<RawSec
     // Without the byte-order mark Windows editors put first, the first [section] would read as a key outside any section.
     text = (await readFile(filePath, 'utf8')).replace(/^\uFEFF/, '');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+    if (errorCode(error) === 'ENOENT') {
       if (!mustExist) return undefined;
       // The README's first command names the default path before anyone has made the file.
       if (path.resolve(filePath) === path.resolve(defaultConfigPath)) throw noDefaultConfigFile(filePath);

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
-import { UserError } from '../errors.js';
+import { UserError, errorCode, messageOf } from '../errors.js';
 
 /** Sections → keys → string values, the shape of the INI file before validation. */
 export type RawSections = Record<string, Record<string, string>>;
@@ -16,7 +16,7 @@ export async function readMastodonEnv(envFilePath: string): Promise<RawSections>
   try {
     text = await readFile(envFilePath, 'utf8');
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    const reason = errorCode(error) ?? messageOf(error);
     throw new UserError(
       `cannot read Mastodon env file ${envFilePath} (${reason}): pass the .env.production in the instance's root folder, e.g. /home/mastodon/live/.env.production`,
       'config.mastodon-env',

@@ -1,5 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify';
-import { UserError } from '../errors.js';
+import { UserError, errorCode } from '../errors.js';
 import { assertSafeBinding, hostHeaderIsLoopback, presentedToken, tokenCookieHeader, tokenMatches } from './access.js';
 import type { DashboardSource } from './dashboard-source.js';
 import { DashboardState } from './dashboard-state.js';
@@ -38,7 +38,7 @@ export interface Dashboard {
 
 /** The listen failures an admin fixes with an option, as one line; anything else stays a bug. */
 function listenError(error: unknown, host: string, port: number): unknown {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const code = errorCode(error);
   if (code === 'EADDRINUSE') return new UserError(`the dashboard cannot listen on ${host}:${port}: the port is in use; pass --ui-port with another port`, 'ui.port-in-use');
   if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
     return new UserError(`the dashboard cannot listen on ${host}: no such address on this machine; pass --ui-host with one of its addresses`, 'ui.bad-host');

@@ -1,6 +1,7 @@
 import { lstat, opendir, readlink, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { partialFilePrefix } from './fs-keys.js';
+import { errorCode } from '../../errors.js';
 
 /**
  * A symbolic link whose target does not exist: most often a folder of public/system moved to
@@ -58,7 +59,7 @@ export async function danglingLinkBelow(directory: string, depth = 3): Promise<D
 async function isDangling(link: string): Promise<boolean> {
   return stat(link).then(
     () => false,
-    (error: unknown) => (error as { code?: unknown }).code === 'ENOENT',
+    (error: unknown) => errorCode(error) === 'ENOENT',
   );
 }
 

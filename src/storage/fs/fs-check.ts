@@ -1,13 +1,13 @@
 import { constants } from 'node:fs';
 import { access, opendir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { UserError } from '../../errors.js';
+import { UserError, errorCode } from '../../errors.js';
 import { danglingLinkBelow, danglingLinkOnPath, type DanglingLink } from './dangling-links.js';
 import { makeDirectory } from './make-directory.js';
 import { partialFileName } from './partial-files.js';
 
 function errnoOf(error: unknown): string {
-  const code = (error as { code?: unknown }).code;
+  const code = errorCode(error);
   return typeof code === 'string' ? code : 'error';
 }
 

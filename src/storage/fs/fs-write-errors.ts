@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { errorCode } from '../../errors.js';
 import { StorageWriteError } from '../errors.js';
 import { danglingLinkOnPath } from './dangling-links.js';
 
@@ -34,7 +35,7 @@ export function writeFailure(error: unknown, filePath: string): unknown {
  * storage's check looks at or since it ran): mkdir answers EEXIST, which alone would blame a file.
  */
 export async function danglingLinkFailure(error: unknown, directory: string, filePath: string): Promise<StorageWriteError | undefined> {
-  const errno = (error as { code?: unknown }).code;
+  const errno = errorCode(error);
   if (errno !== 'EEXIST' && errno !== 'ENOENT') return undefined;
   const dangling = await danglingLinkOnPath(directory);
   if (dangling === undefined) return undefined;

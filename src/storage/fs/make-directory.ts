@@ -1,5 +1,6 @@
 import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { errorCode } from '../../errors.js';
 
 /**
  * `mkdir -p`, failing with the real cause. Node's recursive mkdir reports some
@@ -20,7 +21,7 @@ async function mkdirStepwise(directory: string): Promise<void> {
   try {
     await mkdir(directory);
   } catch (error) {
-    if ((error as { code?: unknown }).code === 'EEXIST' && (await isDirectory(directory))) return;
+    if (errorCode(error) === 'EEXIST' && (await isDirectory(directory))) return;
     throw error;
   }
 }
