@@ -48,19 +48,19 @@ export class BodySizeMismatchError extends Error {
 // 501: the server lacks what the request asks for (an ACL, a storage class); no later try will have it.
 const transientStatus = (status: number): boolean => (status >= 500 && status !== 501) || status === 429 || status === 408;
 
-// Not one list with transfer/throttling.ts's throttlingNames: timeouts and 500s are retried too, without slowing down.
-const transientNames = new Set([
+/** The error names of a storage asking us to slow down (transfer/throttling.ts lowers the concurrency on them). */
+export const throttlingNames: ReadonlySet<string> = new Set([
   'SlowDown',
-  'RequestTimeout',
-  'RequestTimeoutException',
-  'TimeoutError',
-  'InternalError',
-  'ServiceUnavailable',
   'Throttling',
   'ThrottlingException',
   'TooManyRequestsException',
   'RequestLimitExceeded',
+  'ServiceUnavailable',
+  'RequestThrottled',
 ]);
+
+// A throttle is retried whatever its status; so are timeouts and 500s, without slowing down.
+const transientNames = new Set([...throttlingNames, 'RequestTimeout', 'RequestTimeoutException', 'TimeoutError', 'InternalError']);
 
 // A connection or stream broken midway may also work on another try.
 const transientCodes = new Set([...connectionFailureCodes, 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE']);

@@ -1,15 +1,5 @@
 import { errorFields, errorName, httpStatus } from '../errors.js';
-
-// Its own list: storage/errors.ts's transientNames adds timeouts and 500s, and lacks RequestThrottled (retried by its 503 or 429 only).
-const throttlingNames = new Set([
-  'SlowDown',
-  'Throttling',
-  'ThrottlingException',
-  'TooManyRequestsException',
-  'RequestLimitExceeded',
-  'ServiceUnavailable',
-  'RequestThrottled',
-]);
+import { throttlingNames } from '../storage/errors.js';
 
 /**
  * The storage asked us to slow down: 503 (S3's SlowDown, B2's "no tomes

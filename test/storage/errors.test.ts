@@ -79,6 +79,13 @@ describe('errors from servers that throttle, fail, hang up or stall are transien
     assert.equal(describeStorageError(fromPut), '400 RequestTimeout');
   });
 
+  test('400 RequestThrottled (a throttle some S3-compatible services send with a 400)', async () => {
+    const endpoint = await serve(answering(400, 'RequestThrottled'));
+    const fromGet = await errorFrom(read, endpoint);
+    assert.equal(isTransientError(fromGet), true);
+    assert.equal(describeStorageError(fromGet), '400 RequestThrottled');
+  });
+
   test('a connection closed without an answer (socket hang up)', async () => {
     const endpoint = await serve(createTcpServer((socket) => socket.once('data', () => socket.destroy())));
     const error = await errorFrom(read, endpoint);
