@@ -48,6 +48,8 @@ export interface ObjectEvent {
   reason?: string;
   /** The failure's stable code when it has one (`storage.disk-full`, `storage.read-only`...). */
   code?: string;
+  /** Skipped because the destination has it although [source] lacks it: no sign that [source] holds anything. */
+  notInSource?: true;
   /** Where it was found when that was not the computed key (the cache/ fallback). */
   foundAt?: string;
   /** The object's single-part MD5 ETag at the destination, when known (copied, skipped). */

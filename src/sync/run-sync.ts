@@ -14,6 +14,7 @@ import { logOutcome } from './log-outcome.js';
 import { cutPointsFromDatabase } from './listing-cuts.js';
 import { abortAbandonedUploads, databaseNow, inventoryWanted, multipartObserver, runKind, takeInventory, type InventoryOptions } from './run-preparation.js';
 import { copyTasks, type TaskOptions } from './settled-keys.js';
+import { HeldAbsences } from './held-absences.js';
 
 export type { InventoryMode } from './run-preparation.js';
 
@@ -52,6 +53,11 @@ export interface SyncResult {
   status: 'completed' | 'interrupted' | 'abandoned';
   /** Objects the destination listing found, when one was taken. */
   inventoried?: number;
+  /**
+   * A completed run (not --retry-failed) whose [source] held none of the objects it asked about: how many it lacked.
+   * Their outcomes were not recorded (the next run asks again), and the run is recorded as failed.
+   */
+  emptySource?: number;
 }
 
 const defaultGraceMs = 30_000;
@@ -118,6 +124,8 @@ export async function runSync(dependencies: SyncDependencies, options: SyncOptio
     ...(writing ? { multipart: (key: string) => multipartObserver(journal, key, runId!) } : {}),
   };
 
+  // Outcomes come from transfers, which begin once `started` has set `runId`.
+  const absences = new HeldAbsences(writing ? (event) => journal.record(journalEntry(event), runId) : undefined);
   let status: SyncResult['status'] = 'completed';
   let abandoned = false;
   let fatal: ObjectEvent | undefined;
@@ -149,7 +157,7 @@ export async function runSync(dependencies: SyncDependencies, options: SyncOptio
         if (stopping()) return;
         const event = await copyObject(task, context);
         if (abandoned) return;
-        if (writing) journal.record(journalEntry(event), runId);
+        absences.outcome(event);
         logOutcome(log, event, options.dryRun);
         if (isFatalDestinationFailure(event)) fatal ??= event;
         finishWhenIdle(task.job);
@@ -185,12 +193,15 @@ export async function runSync(dependencies: SyncDependencies, options: SyncOptio
     }
     throw error;
   }
+  // A retry asks only about keys already missing or failed: finding none of them says nothing about [source].
+  const emptySource = status === 'completed' && options.retryFailed !== true ? absences.noneFound : undefined;
   if (writing && runId !== undefined) {
-    journal.endRun(runId, status === 'completed' ? 'completed' : 'interrupted');
+    // Not completed: neither `--since last` nor a full run's trust in the journal may start from it.
+    journal.endRun(runId, status !== 'completed' ? 'interrupted' : emptySource !== undefined ? 'failed' : 'completed');
     // A listing is only trusted by the run that took it: no need to keep its rows.
     if (inventoried !== undefined) journal.clearInventory();
   }
-  return { status, ...(inventoried !== undefined ? { inventoried } : {}) };
+  return { status, ...(inventoried !== undefined ? { inventoried } : {}), ...(emptySource !== undefined ? { emptySource } : {}) };
 }
 
 function journalEntry(event: ObjectEvent): Parameters<JournalScope['record']>[0] {

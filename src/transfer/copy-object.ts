@@ -110,7 +110,7 @@ async function attemptCopy(task: CopyTask, context: CopyContext, first: boolean)
     if (existing !== undefined) {
       const found = await locate(task, (key) => source.head(key));
       // The destination already has what the source lacks: nothing to do, nothing lost.
-      if (found === undefined) return done(task, 'skipped', existing.size ?? 0, undefined, existing.etag);
+      if (found === undefined) return { ...done(task, 'skipped', existing.size ?? 0, undefined, existing.etag), notInSource: true };
       // Same bytes under another ACL are written again: that is the one request that sets an ACL everywhere a PUT can.
       const aclToFix = destination.capabilities.acls && needsAclWrite(task.acl, task.writtenAcl);
       if (isSameObject(found.value, existing) && !aclToFix) return done(task, 'skipped', existing.size ?? found.value.size ?? 0, undefined, existing.etag);

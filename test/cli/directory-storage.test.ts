@@ -9,8 +9,8 @@ import { chown, mkdir, mkdtemp, readdir, readFile, stat, symlink, writeFile } fr
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runCli } from '../helpers/cli.js';
-import { insertAccount, insertMediaAttachment } from '../helpers/postgres.js';
-import { createTestInstance, jobSummary, type TestInstance } from '../helpers/test-instance.js';
+import { insertAccount } from '../helpers/postgres.js';
+import { createTestInstance, insertImages, jobSummary, type TestInstance } from '../helpers/test-instance.js';
 
 /** Every file and directory below `directory`, relative, with its permission bits. */
 async function modesOnDisk(directory: string): Promise<{ files: Map<string, number>; directories: Map<string, number> }> {
@@ -28,18 +28,6 @@ const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\/]/g, '\
 
 /** Runs the CLI under `umask`, as a shell whose umask is that would. */
 const withUmask = (umask: string): string[] => ['sh', '-c', `umask ${umask} && exec "$@"`, 'sh'];
-
-/** `rows` media rows of PNG images from id `firstId` on: each original's and small's key, with random bytes. */
-async function insertImages(instance: TestInstance, firstId: number, rows: number): Promise<Map<string, Buffer>> {
-  const objects = new Map<string, Buffer>();
-  for (let row = 0; row < rows; row += 1) {
-    const id = String(firstId + row);
-    const name = `${randomBytes(8).toString('hex')}.png`;
-    await insertMediaAttachment(instance.database.client, { id, file_file_name: name, file_content_type: 'image/png', type: 0 });
-    for (const style of ['original', 'small']) objects.set(`media_attachments/files/000/${id.slice(0, 3)}/${id.slice(3)}/${style}/${name}`, randomBytes(512));
-  }
-  return objects;
-}
 
 describe('S3 back to a directory that Mastodon then serves', () => {
   let instance: TestInstance;
@@ -287,15 +275,15 @@ describe('a directory as the source', () => {
     assert.equal(await readFile(path.join(destination, keys[0]!), 'utf8'), 'restored from an older backup');
   });
 
-  test("a [source] path one level above public/system: sync, verify and orphans each say that no object is there, and name the public/system below it", async () => {
+  test("a [source] path one level above public/system: sync and verify fail and orphans says that no object is there, each naming the public/system below it", async () => {
     const public_ = path.join(live, 'public');
     const config = await instance.writeConfig({ source: { type: 'fs', path: public_ } }, 'above-system.ini');
-    const hint = `[source] directory ${public_} holds none of the 4 objects the database references: "path" must be Mastodon's public/system (PAPERCLIP_ROOT_PATH); did you mean ${system}?`;
+    const hint = `[source] directory ${public_} holds none of the 4 objects the database references: "path" must be Mastodon's public/system (PAPERCLIP_ROOT_PATH) and its disk mounted; did you mean ${system}?`;
 
     const sync = await runCli(['sync', '--config', config]);
-    assert.equal(sync.code, 0, sync.stderr);
+    assert.equal(sync.code, 2, sync.stderr);
     assert.match(sync.stdout, /^total +2 +4 +0 +0 +2 +2 +0 /m);
-    assert.ok(sync.stderr.trim().endsWith(hint), sync.stderr);
+    assert.equal(sync.stderr.trim().split('\n').at(-1), `mastodon-s3-sync: ${hint}; nothing was recorded as missing`);
     assert.deepEqual(await instance.destinationKeys(), []);
 
     const verify = await runCli(['verify', '--config', config]);

@@ -182,6 +182,8 @@ describe('report and sync --retry-failed', () => {
     const db = instance.database.client;
     await insertMediaAttachment(db, { id: '20', file_file_name: 'media1media1media.jpeg', file_content_type: 'image/jpeg' });
     await insertCustomEmoji(db, { id: 42, image_file_name: 'e1e2e3e4e5e6e7e8.gif', image_content_type: 'image/gif' });
+    // One object the source holds: a run that finds none records nothing.
+    await instance.seed('custom_emojis/images/000/000/042/original/e1e2e3e4e5e6e7e8.gif', 'GIF89a', { contentType: 'image/gif' });
     const sync = await runCli(['sync', 'custom_emojis', 'media_attachments', '--config', config]);
     assert.equal(sync.code, 0, sync.stderr);
     const report = await runCli(['report', '--config', config]);

@@ -47,6 +47,8 @@ describe('a destination that is the source, however it is spelt, is refused befo
 
   test('another prefix beside the source prefix in the same bucket is a place of its own', async () => {
     const sibling = await instance.writeConfig({ source: s3Source({ prefix: 'old' }), destination: s3Source({ prefix: 'new' }) }, 'sibling-prefixes.ini');
+    // A source prefix holding none of the objects would fail the run for that reason instead.
+    await instance.seed(`old/${avatar}`, 'avatar bytes');
     const result = await runCli(['sync', '--config', sibling, '--no-state', '--dry-run']);
     assert.equal(result.code, 0, result.stderr);
   });

@@ -4,10 +4,11 @@
  * points the CLI at them.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createScratchDatabase, type ScratchDatabase } from './postgres.js';
+import { createScratchDatabase, insertMediaAttachment, type ScratchDatabase } from './postgres.js';
 import { getTestObject, listTestKeys, putTestObject, s3ClientFor, s3rverCredentials, startS3Server, type S3Server, type TestObject } from './s3-server.js';
 
 export const sourceBucket = 'old-media';
@@ -84,4 +85,16 @@ export function jobSummary(stdout: string, job: string): Record<string, number> 
   const summary = record.summary.find((entry) => entry.job === job);
   if (summary === undefined) throw new Error(`no summary for ${job} in ${line}`);
   return summary;
+}
+
+/** `rows` media rows of PNG images from id `firstId` on: each original's and small's key, with random bytes. */
+export async function insertImages(instance: TestInstance, firstId: number, rows: number): Promise<Map<string, Buffer>> {
+  const objects = new Map<string, Buffer>();
+  for (let row = 0; row < rows; row += 1) {
+    const id = String(firstId + row);
+    const name = `${randomBytes(8).toString('hex')}.png`;
+    await insertMediaAttachment(instance.database.client, { id, file_file_name: name, file_content_type: 'image/png', type: 0 });
+    for (const style of ['original', 'small']) objects.set(`media_attachments/files/000/${id.slice(0, 3)}/${id.slice(3)}/${style}/${name}`, randomBytes(512));
+  }
+  return objects;
 }

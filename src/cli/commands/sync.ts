@@ -176,10 +176,10 @@ export async function syncCommand(jobArguments: string[], options: SyncCommandOp
       if (fromJournal > 0) log.info(`${counted(fromJournal, 'object')} settled by the state file ${stateFile} without a request`);
       if (stats.throttleEvents > 0) log.warn(`the storages throttled ${stats.throttleEvents} requests; lower [sync] concurrency if this keeps happening`);
       process.stdout.write(options.json === true ? `${JSON.stringify(summaryRecord(jobsRun, dryRun))}\n` : `${summaryTable(jobsRun, dryRun)}\n`);
-      // A retry asks only about keys already missing or failed: finding none of them says nothing about [source].
-      const keys = jobsRun.reduce((sum, counters) => sum + counters.keys, 0);
-      const found = jobsRun.reduce((sum, counters) => sum + counters.copied + counters.skipped + counters.failed, 0);
-      if (result.status === 'completed' && options.retryFailed !== true && keys > 0 && found === 0) log.warn(await emptySourceHint(config.source, source.description, keys));
+      // Nothing was settled, but a cron job must not take a run that found nothing to copy for a success.
+      if (result.emptySource !== undefined) {
+        throw new UserError(`${await emptySourceHint(config.source, source.description, result.emptySource)}; nothing was recorded as missing`, 'sync.empty-source');
+      }
       if (dashboardUrl !== undefined && options.uiLinger === true && result.status === 'completed') {
         log.info(`run finished; the dashboard stays at ${dashboardUrl} until Ctrl-C`);
         await untilSignal();
