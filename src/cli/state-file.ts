@@ -52,6 +52,17 @@ export async function requireStateFile(file: string, flag: string): Promise<void
   }
 }
 
+/**
+ * A state file that records nothing for the pair the config names: a [source] or [destination] that
+ * differs from the earlier runs', most likely. `flag` is the option that needed the record, if any.
+ */
+export function noRunForPair(file: string, source: Storage, destination: Storage, code: string, flag?: string): UserError {
+  return new UserError(
+    `${flag === undefined ? '' : `${flag}: `}the state file ${file} records no run from ${source.description} to ${destination.description}: check [source] and [destination] against the earlier runs', or run a sync first`,
+    code,
+  );
+}
+
 async function exists(file: string): Promise<boolean> {
   return access(file).then(
     () => true,

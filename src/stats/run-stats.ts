@@ -66,7 +66,6 @@ export interface ObjectEvent {
 
 interface RunStatsEvents {
   object: [ObjectEvent];
-  bytes: [job: string, bytes: number];
   job: [JobCounters];
 }
 

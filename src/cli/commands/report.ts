@@ -10,7 +10,7 @@ import { formatBytes, textTable } from '../format.js';
 import { parseJobNames, type CommonOptions } from '../context.js';
 import { storageOptions } from '../runtime-options.js';
 import { csvField, formatOfFile, lineOutput, type LineOutput } from '../output-file.js';
-import { openJournal, statePath } from '../state-file.js';
+import { noRunForPair, openJournal, statePath } from '../state-file.js';
 
 export interface ReportCommandOptions extends CommonOptions {
   state?: string;
@@ -75,12 +75,7 @@ async function chooseScope(journal: Journal, config: Pick<Config, 'sync'> & { so
     const destination = createStorage(storageOptions(config.destination, config));
     try {
       const scope = journal.scope(source.description, destination.description);
-      if (scope === undefined) {
-        throw new UserError(
-          `the state file ${journal.file} records no run from ${source.description} to ${destination.description}: check [source] and [destination] against the earlier runs', or run a sync first`,
-          'journal.no-scope',
-        );
-      }
+      if (scope === undefined) throw noRunForPair(journal.file, source, destination, 'journal.no-scope');
       return scope;
     } finally {
       await Promise.all([source.close(), destination.close()]);

@@ -10,7 +10,7 @@ import { commandLogger, openDatabaseAndCheckStorages, parseJobNames, type Common
 import { createDisplay } from '../progress.js';
 import { RunDashboard, refuseDashboardFlagsWithoutUi, type DashboardFlags } from '../run-dashboard.js';
 import { aclFor } from '../runtime-options.js';
-import { journalScope, openJournal, requireStateFile, statePath, type StateFlags } from '../state-file.js';
+import { journalScope, noRunForPair, openJournal, requireStateFile, statePath, type StateFlags } from '../state-file.js';
 import { summaryRecord, summaryTable } from '../summary.js';
 import { emptySourceHint } from '../empty-source.js';
 import { boundHeapGrowthForCopying } from '../heap-growth.js';
@@ -89,13 +89,7 @@ export async function syncCommand(jobArguments: string[], options: SyncCommandOp
     try {
       const jobs = await resolveJobs(database, requestedJobs);
       const knownPair = journal?.knowsScope(source.description, destination.description) === true;
-      // Nothing recorded for this pair: a [source] or [destination] that differs from the earlier runs', most likely.
-      if (options.retryFailed === true && !knownPair) {
-        throw new UserError(
-          `--retry-failed: the state file ${stateFile} records no run from ${source.description} to ${destination.description}: check [source] and [destination] against the earlier runs', or run a sync first`,
-          'journal.unknown-pair',
-        );
-      }
+      if (options.retryFailed === true && !knownPair) throw noRunForPair(stateFile!, source, destination, 'journal.unknown-pair', '--retry-failed');
       // A pair the state file does not know yet is entered in it only once both storages have passed their checks.
       if (journal !== undefined && !knownPair) await checked;
       const scope = journalScope(journal, source, destination);

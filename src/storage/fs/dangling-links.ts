@@ -13,6 +13,11 @@ export interface DanglingLink {
   target: string;
 }
 
+/** What the link is, as every message about it says it. */
+export function describeDanglingLink({ link, target }: DanglingLink): string {
+  return `${link} is a symbolic link to ${target}, which does not exist (is its disk mounted?)`;
+}
+
 /** The first component of the absolute path `directory` (itself included) that is a dangling link. */
 export async function danglingLinkOnPath(directory: string): Promise<DanglingLink | undefined> {
   let current = path.parse(directory).root;

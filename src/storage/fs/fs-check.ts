@@ -2,13 +2,12 @@ import { constants } from 'node:fs';
 import { access, opendir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError, errorCode } from '../../errors.js';
-import { danglingLinkBelow, danglingLinkOnPath, type DanglingLink } from './dangling-links.js';
+import { danglingLinkBelow, danglingLinkOnPath, describeDanglingLink, type DanglingLink } from './dangling-links.js';
 import { makeDirectory } from './make-directory.js';
 import { partialFileName } from './partial-files.js';
 
 function errnoOf(error: unknown): string {
-  const code = errorCode(error);
-  return typeof code === 'string' ? code : 'error';
+  return errorCode(error) ?? 'error';
 }
 
 /**
@@ -36,8 +35,8 @@ async function requireDirectory(directory: string, ifMissing: string, ifDangling
   }
 }
 
-function danglingLinkError({ link, target }: DanglingLink, fix: string, code: string): UserError {
-  return new UserError(`${link} is a symbolic link to ${target}, which does not exist (is its disk mounted?): ${fix}`, code);
+function danglingLinkError(dangling: DanglingLink, fix: string, code: string): UserError {
+  return new UserError(`${describeDanglingLink(dangling)}: ${fix}`, code);
 }
 
 /** Links to nothing in the tree's top folders: for a source every object below would count as missing, and a re-run would trust that. */

@@ -7,7 +7,7 @@ import { KeyPrefix } from '../key-prefix.js';
 import type { FsStorageOptions } from '../storage-options.js';
 import type { ListOptions, ObjectInfo, ReadResult, Storage, StorageCapabilities, WriteOptions } from '../storage.js';
 import { atomicWrite } from './atomic-write.js';
-import { danglingLinkOnPath } from './dangling-links.js';
+import { danglingLinkOnPath, describeDanglingLink } from './dangling-links.js';
 import { checkReadable, checkWritable, foreignOwner, type ForeignOwner } from './fs-check.js';
 import { isAbsentPath, keyPath, listingStart } from './fs-keys.js';
 import { walkFiles, type WalkOptions } from './fs-walk.js';
@@ -135,6 +135,6 @@ function fileInfo(key: string, size: number): ObjectInfo {
 async function absent(error: unknown, filePath: string): Promise<undefined> {
   if (!isAbsentPath(error)) throw error;
   const dangling = await danglingLinkOnPath(path.dirname(filePath));
-  if (dangling !== undefined) throw new Error(`${dangling.link} is a symbolic link to ${dangling.target}, which does not exist (is its disk mounted?)`, { cause: error });
+  if (dangling !== undefined) throw new Error(describeDanglingLink(dangling), { cause: error });
   return undefined;
 }

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { errorCode } from '../../errors.js';
 import { StorageWriteError } from '../errors.js';
-import { danglingLinkOnPath } from './dangling-links.js';
+import { danglingLinkOnPath, describeDanglingLink } from './dangling-links.js';
 
 const codes: Record<string, { code: string; hint: string }> = {
   ENOSPC: { code: 'storage.disk-full', hint: 'no space left on the device' },
@@ -40,7 +40,7 @@ export async function danglingLinkFailure(error: unknown, directory: string, fil
   const dangling = await danglingLinkOnPath(directory);
   if (dangling === undefined) return undefined;
   return new StorageWriteError(
-    `${errno}: ${dangling.link} is a symbolic link to ${dangling.target}, which does not exist (is its disk mounted?) writing ${filePath}`,
+    `${errno}: ${describeDanglingLink(dangling)} writing ${filePath}`,
     'storage.dangling-link',
     { cause: error },
   );
